@@ -1,0 +1,58 @@
+/*
+ * commands.c - the table of `cas` commands: what runs, and what is refused and why
+ * (compat.md §2: "later" commands get "is not supported by cas yet", "not planned" ones the
+ * reason). A new command is one row here and one file cmd_<word>.c.
+ */
+#include "cli.h"
+
+#define LATER "is not supported by cas yet"
+#define TOOLCHAIN "is not planned: it belongs to SCONE's toolchain, not to a CAS"
+
+static const char help_version[] =
+    "Usage: cas version\n"
+    "\n"
+    "Prints the CLI's version and build time, then the release signer it expects of a CAS\n"
+    "when 'cas attest' is not told otherwise. 'cas -V' is the same; 'cas cas version' asks a "
+    "CAS.\n";
+
+const struct cas_cmd cas_commands[] = {
+    {"version", NULL, cas_cmd_version, "the CLI's version and default release signer", help_version,
+     NULL},
+
+    /* compat.md §2: later */
+    {"verify-audit-log", NULL, NULL, NULL, NULL, LATER},
+    {"attest-audit-log", NULL, NULL, NULL, NULL, LATER},
+    {"session", "sign", NULL, NULL, NULL, LATER},
+    {"session", "encrypt", NULL, NULL, NULL, LATER},
+    {"self", "show-session-signing-key", NULL, NULL, NULL,
+     LATER " (it comes with session signing)"},
+
+    /* compat.md §2: not planned, with the reason */
+    {"provision", NULL, NULL, NULL, NULL,
+     "is not planned: casd is configured by its operator; a CAS has no owner role"},
+    {"update-config", NULL, NULL, NULL, NULL,
+     "is not planned: casd is configured by its operator; a CAS has no owner role"},
+    {"register-backup", NULL, NULL, NULL, NULL,
+     "is not planned: casd instances share one database and join by attestation"},
+    {"register-upgrade", NULL, NULL, NULL, NULL,
+     "is not planned: casd instances share one database and join by attestation"},
+    {"start-upgrade", NULL, NULL, NULL, NULL,
+     "is not planned: casd instances share one database and join by attestation"},
+    {"self", "show-certificate-hash", NULL, NULL, NULL,
+     "is not planned: certificate hashes are deprecated by SCONE; policies use key hashes "
+     "('cas self show-key-hash')"},
+    {"fspf", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"las", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"signer", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"gcc", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"g++", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"gccgo", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"gfortran", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"rustc", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"cargo", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"gdb", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"binary-fs", NULL, NULL, NULL, NULL, TOOLCHAIN},
+    {"help-markdown", NULL, NULL, NULL, NULL, TOOLCHAIN},
+};
+
+const unsigned cas_commands_count = sizeof(cas_commands) / sizeof(cas_commands[0]);

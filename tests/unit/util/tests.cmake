@@ -1,0 +1,3 @@
+foreach(t err reader secret buf config codec)
+    cas_unit_test(util_${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c LIBS cas_util)
+endforeach()
