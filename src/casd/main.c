@@ -1,5 +1,422 @@
-int
-main(void)
+/*
+ * main.c - casd: configuration, hardening, the data directory (lock, sealing key), the store,
+ * the identity, the two HTTPS listeners, and an orderly stop on SIGTERM/SIGINT. Signals are
+ * blocked in every thread and taken here with sigtimedwait, which also paces the leaf renewal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cas/version.h"
+#include "casd.h"
+#include "crypto/seal.h"
+#include "crypto/tls.h"
+#include "store/store.h"
+#include "util/codec.h"
+#include "util/config.h"
+#include "util/file.h"
+#include "util/log.h"
+#include "util/secret.h"
+
+static const struct cas_opt g_opts[] = {
+    {"data_dir", "data-dir", "DIR", CAS_OPT_STR, "./cas-data",
+     "state (mode 0700): database, sealed keys, lock, cas-chain.pem"},
+    {"listen", "listen", "ADDR:PORT", CAS_OPT_STR, "127.0.0.1:8081", "client API"},
+    {"enclave_listen", "enclave-listen", "ADDR:PORT", CAS_OPT_STR, "127.0.0.1:18765",
+     "enclave API"},
+    {"database", "database", "URI", CAS_OPT_STR, NULL,
+     "database; default SQLite DATA_DIR/cas.db (WAL)"},
+    {"tee", "tee", "sim|gramine|tsm", CAS_OPT_STR, "sim", "casd's own evidence provider"},
+    {"dns_names", "dns-name", "NAME", CAS_OPT_LIST, NULL,
+     "extra subjectAltName of the TLS certificate (DNS name or IP)"},
+    {"threads", "threads", "N", CAS_OPT_INT, NULL, "worker threads [default: number of cores]"},
+    {"log_level", "log-level", "LEVEL", CAS_OPT_STR, "info", "error, warn, info or debug"},
+    {"pccs_url", "pccs-url", "URL", CAS_OPT_STR, NULL,
+     "PCCS (v4 API) for collateral of hardware evidence"},
+    {"collateral_dir", "collateral-dir", "DIR", CAS_OPT_STR, NULL,
+     "collateral files laid out as in shared/testdata/dcap"},
+    {"metrics", "metrics", "on|off", CAS_OPT_SWITCH, "on", "GET /metrics"},
+    {"max_body", "max-body", "BYTES", CAS_OPT_INT, "1048576", "request body limit (413 above)"},
+    {"sim_tcb_status", "sim-tcb-status", "STATUS", CAS_OPT_STR, "OutOfDate",
+     "simulator only: the TCB status of casd's evidence"},
+    {"sim_advisories", "sim-advisory", "ID", CAS_OPT_LIST, NULL,
+     "simulator only: advisory IDs [default: INTEL-SA-00828, INTEL-SA-00837]"},
+    {"sim_signing_key", "sim-signing-key", "FILE", CAS_OPT_STR, NULL,
+     "simulator only: RSA-3072 key whose modulus is casd's MRSIGNER [default: built-in]"},
+};
+
+#define MAX_CONNS 4096
+#define MAX_HEADERS (16 * 1024)
+#define IDLE_TIMEOUT_S 60
+#define STOP_GRACE_MS 10000
+
+static void
+usage(FILE *f)
 {
-    return 0;
+    struct cas_config cfg;
+
+    cas_config_init(&cfg, g_opts, sizeof(g_opts) / sizeof(g_opts[0]));
+    fputs("Usage: casd [--config FILE] [FLAGS]\n"
+          "\n"
+          "The cas configuration and attestation service. Without arguments it starts on its\n"
+          "embedded defaults: SQLite in ./cas-data, the software TEE simulator, loopback only.\n"
+          "\n"
+          "  --config FILE                  settings file: one 'key = value' per line, '#'\n"
+          "                                 comments, list keys repeated; flags win over it\n"
+          "  -h, --help                     this help\n"
+          "  -V, --version                  version and build time\n",
+          f);
+    cas_config_print_help(&cfg, f);
+    cas_config_release(&cfg);
+}
+
+static void
+harden(void)
+{
+    struct rlimit none = {0, 0};
+
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core dumps, no ptrace by the same user */
+    (void)setrlimit(RLIMIT_CORE, &none);
+    /* OpenSSL keeps private keys in a locked, non-dumped heap from here on. */
+    if (CRYPTO_secure_malloc_init(4 * 1024 * 1024, 32) != 1)
+        CAS_LOG(WARN, "casd.secure_heap", CAS_LF_STR("hint", "OpenSSL's secure heap is off"));
+}
+
+static cas_rc
+validate(const struct cas_config *cfg, struct cas_err *err)
+{
+    static const char *const statuses[] = {"UpToDate",
+                                           "SWHardeningNeeded",
+                                           "ConfigurationNeeded",
+                                           "ConfigurationAndSWHardeningNeeded",
+                                           "OutOfDate",
+                                           "OutOfDateConfigurationNeeded",
+                                           "Revoked"};
+    const char *tee = cas_config_get(cfg, "tee");
+    const char *st = cas_config_get(cfg, "sim_tcb_status");
+    long long max_body = cas_config_get_int(cfg, "max_body");
+    long long threads = cas_config_get_int(cfg, "threads");
+    bool ok = false;
+
+    if (strcmp(tee, "sim") != 0 && strcmp(tee, "gramine") != 0 && strcmp(tee, "tsm") != 0)
+        return cas_err_set(err, CAS_E_INVALID, "tee '%s' is not sim, gramine or tsm", tee);
+    if (strcmp(tee, "sim") != 0)
+        return cas_err_set(err, CAS_E_UNSUPPORTED,
+                           "tee '%s' needs the hardware evidence providers, which this build "
+                           "does not have yet; use --tee sim",
+                           tee);
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+        ok |= strcmp(st, statuses[i]) == 0;
+    if (!ok)
+        return cas_err_set(err, CAS_E_INVALID,
+                           "sim_tcb_status '%s' is not a TCB status (UpToDate, OutOfDate, ...)",
+                           st);
+    if (max_body < 1024 || max_body > 64LL * 1024 * 1024)
+        return cas_err_set(err, CAS_E_INVALID, "max_body must be between 1024 and 67108864");
+    if (cas_config_get(cfg, "threads") != NULL && (threads < 1 || threads > 256))
+        return cas_err_set(err, CAS_E_INVALID, "threads must be between 1 and 256");
+    {
+        enum cas_log_level lv;
+        if (cas_log_parse_level(cas_config_get(cfg, "log_level"), &lv) != 0)
+            return cas_err_set(err, CAS_E_INVALID,
+                               "log_level '%s' is not error, warn, info or debug",
+                               cas_config_get(cfg, "log_level"));
+        cas_log_set_level(lv);
+    }
+    return CAS_OK;
+}
+
+static int
+path_in(char *out, size_t len, const char *dir, const char *name)
+{
+    int n = snprintf(out, len, "%s/%s", dir, name);
+
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* Holds the data directory's lock for the life of the process (fcntl: released on exit). */
+static cas_rc
+lock_data_dir(const char *dir, int *fd_out, struct cas_err *err)
+{
+    char path[PATH_MAX], pid[32];
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int fd, n;
+
+    if (path_in(path, sizeof(path), dir, "casd.lock") != 0)
+        return cas_err_set(err, CAS_E_INVALID, "data directory path is too long");
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+        return cas_err_set(err, CAS_E_IO, "cannot open '%s': %s", path, strerror(errno));
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+        struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        long holder = fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK ? (long)who.l_pid : -1;
+        close(fd);
+        return cas_err_set(err, CAS_E_CONFLICT, "data directory '%s' is in use by process %ld", dir,
+                           holder);
+    }
+    n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || write(fd, pid, (size_t)n) != n)
+        CAS_LOG(WARN, "casd.lock_pid", CAS_LF_STR("path", path));
+    *fd_out = fd;
+    return CAS_OK;
+}
+
+/* The simulator's sealing key: 32 random bytes in a 0600 file (api.md §2). */
+static cas_rc
+load_sealing_key(const char *dir, bool fresh_db, struct cas_secret **out, struct cas_err *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    cas_rc rc;
+
+    *out = NULL;
+    if (path_in(path, sizeof(path), dir, "sealing.key") != 0)
+        return cas_err_set(err, CAS_E_INVALID, "data directory path is too long");
+    if (lstat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0)
+            return cas_err_set(err, CAS_E_DENIED,
+                               "sealing key '%s' must be a regular file of mode 0600", path);
+        if ((rc = cas_file_read_secret(path, 64, out, err)) != CAS_OK)
+            return rc;
+        if (cas_secret_len(*out) != CAS_SEAL_KEY_LEN) {
+            cas_secret_free(*out);
+            *out = NULL;
+            return cas_err_set(err, CAS_E_INVALID, "sealing key '%s' is not %d bytes", path,
+                               CAS_SEAL_KEY_LEN);
+        }
+        return CAS_OK;
+    }
+    if (!fresh_db)
+        return cas_err_set(err, CAS_E_NOTFOUND,
+                           "sealing key '%s' is missing but the database has data: restore the "
+                           "key file from its backup (without it nothing stored can be opened)",
+                           path);
+    if ((rc = cas_secret_random(CAS_SEAL_KEY_LEN, out, err)) != CAS_OK)
+        return rc;
+    if ((rc = cas_file_write_atomic(path, cas_secret_peek(*out, NULL), CAS_SEAL_KEY_LEN, 0600,
+                                    err)) != CAS_OK) {
+        cas_secret_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* A stable random id for this instance, kept in DATA_DIR/instance-id. */
+static cas_rc
+load_instance_id(const char *dir, char id[33], struct cas_err *err)
+{
+    char path[PATH_MAX];
+    uint8_t *text = NULL, raw[16];
+    size_t len = 0;
+    struct cas_secret *rnd = NULL;
+    cas_rc rc;
+
+    if (path_in(path, sizeof(path), dir, "instance-id") != 0)
+        return cas_err_set(err, CAS_E_INVALID, "data directory path is too long");
+    rc = cas_file_read(path, 64, &text, &len, err);
+    if (rc == CAS_OK) {
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+            len--;
+        rc = len == 32 && cas_hex_decode_exact((const char *)text, 32, raw, 16)
+                 ? CAS_OK
+                 : cas_err_set(err, CAS_E_INVALID, "'%s' does not hold 32 hex digits", path);
+        if (rc == CAS_OK)
+            cas_hex_encode(raw, 16, id);
+        free(text);
+        return rc;
+    }
+    if (rc != CAS_E_NOTFOUND)
+        return rc;
+    if ((rc = cas_secret_random(16, &rnd, err)) != CAS_OK)
+        return rc;
+    cas_hex_encode(cas_secret_peek(rnd, NULL), 16, id);
+    cas_secret_free(rnd);
+    id[32] = '\n';
+    rc = cas_file_write_atomic(path, id, 33, 0600, err);
+    id[32] = '\0';
+    return rc;
+}
+
+static cas_rc
+make_tls(struct casd *d, struct cas_http_server *srv, struct cas_err *err)
+{
+    SSL_CTX *client = NULL, *enclave = NULL;
+    X509 *chain[1] = {d->identity.intermediate};
+    cas_rc rc;
+
+    if ((rc = cas_tls_server_ctx(d->identity.leaf, d->identity.leaf_key, chain, 1, false, &client,
+                                 err)) != CAS_OK ||
+        (rc = cas_tls_server_ctx(d->identity.leaf, d->identity.leaf_key, chain, 1, true, &enclave,
+                                 err)) != CAS_OK) {
+        SSL_CTX_free(client);
+        return rc;
+    }
+    cas_http_server_set_tls(srv, 0, client);
+    cas_http_server_set_tls(srv, 1, enclave);
+    SSL_CTX_free(client);
+    SSL_CTX_free(enclave);
+    return CAS_OK;
+}
+
+static int
+fail(const char *what, const struct cas_err *err)
+{
+    const char *m;
+
+    fprintf(stderr, "casd: %s", what);
+    for (unsigned i = 0; (m = cas_err_get(err, i)) != NULL; i++)
+        fprintf(stderr, ": %s", m);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct cas_config cfg;
+    enum cas_config_action action;
+    struct cas_err err = {0};
+    struct casd d = {0};
+    struct cas_secret *sealing_key = NULL;
+    struct cas_http_server *srv = NULL;
+    char db_path[PATH_MAX], chain_path[PATH_MAX], instance_id[34];
+    const char *const *dns;
+    size_t n_dns;
+    int lock_fd = -1, status = 1, sig;
+    sigset_t sigs;
+    struct stat st;
+    bool fresh_db;
+
+    cas_config_init(&cfg, g_opts, sizeof(g_opts) / sizeof(g_opts[0]));
+    if (cas_config_from_args(&cfg, argc, argv, &action, &err) != CAS_OK) {
+        fail("bad configuration", &err);
+        cas_config_release(&cfg);
+        return 2;
+    }
+    if (action == CAS_CONFIG_HELP) {
+        usage(stdout);
+        cas_config_release(&cfg);
+        return 0;
+    }
+    if (action == CAS_CONFIG_VERSION) {
+        printf("casd %s (%s)\n", CAS_VERSION, CAS_BUILD_TIME);
+        cas_config_release(&cfg);
+        return 0;
+    }
+    if (validate(&cfg, &err) != CAS_OK) {
+        fail("bad configuration", &err);
+        cas_config_release(&cfg);
+        return 2;
+    }
+    harden();
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread created later inherits the mask */
+    signal(SIGPIPE, SIG_IGN);
+
+    d.data_dir = cas_config_get(&cfg, "data_dir");
+    d.tee = cas_config_get(&cfg, "tee");
+    d.started_at = time(NULL);
+    pthread_mutex_init(&d.id_lock, NULL);
+    dns = cas_config_get_list(&cfg, "dns_names", &n_dns);
+    umask(077); /* database, WAL and key files: the owner's alone */
+    if (cas_dir_ensure_private(d.data_dir, &err) != CAS_OK) {
+        status = fail("cannot use the data directory", &err);
+        goto out;
+    }
+    if (lock_data_dir(d.data_dir, &lock_fd, &err) != CAS_OK) {
+        fprintf(stderr, "casd: %s\n", cas_err_get(&err, 0)); /* api.md §2's exact words */
+        goto out;
+    }
+    if (path_in(db_path, sizeof(db_path), d.data_dir, "cas.db") != 0 ||
+        path_in(chain_path, sizeof(chain_path), d.data_dir, "cas-chain.pem") != 0) {
+        fprintf(stderr, "casd: data directory path is too long\n");
+        goto out;
+    }
+    fresh_db = cas_config_get(&cfg, "database") == NULL && stat(db_path, &st) != 0;
+    if (load_sealing_key(d.data_dir, fresh_db, &sealing_key, &err) != CAS_OK ||
+        load_instance_id(d.data_dir, instance_id, &err) != CAS_OK) {
+        status = fail("cannot start", &err);
+        goto out;
+    }
+    if (cas_store_open(cas_config_get(&cfg, "database"), db_path, &d.store, &err) != CAS_OK) {
+        status = fail("cannot open the database", &err);
+        goto out;
+    }
+    if (casd_identity_load(d.store, sealing_key, instance_id, dns, n_dns, time(NULL), &d.identity,
+                           &err) != CAS_OK ||
+        cas_file_write_atomic(chain_path, d.identity.chain_pem, strlen(d.identity.chain_pem), 0644,
+                              &err) != CAS_OK) {
+        status = fail("cannot set up the CAS identity", &err);
+        goto out;
+    }
+    {
+        const struct cas_http_listener listeners[2] = {
+            {"client", cas_config_get(&cfg, "listen"), casd_client_routes, casd_client_route_count,
+             false},
+            {"enclave", cas_config_get(&cfg, "enclave_listen"), casd_enclave_routes,
+             casd_enclave_route_count, true},
+        };
+        const struct cas_http_config hc = {
+            .threads = (unsigned)cas_config_get_int(&cfg, "threads"),
+            .max_body = (size_t)cas_config_get_int(&cfg, "max_body"),
+            .max_headers = MAX_HEADERS,
+            .max_conns = MAX_CONNS,
+            .idle_timeout_s = IDLE_TIMEOUT_S,
+            .app = &d,
+        };
+        if (cas_http_server_new(&hc, listeners, 2, &srv, &err) != CAS_OK ||
+            make_tls(&d, srv, &err) != CAS_OK || cas_http_server_start(srv, &err) != CAS_OK) {
+            status = fail("cannot start the HTTPS listeners", &err);
+            goto out;
+        }
+    }
+    CAS_LOG(INFO, "casd.started", CAS_LF_STR("version", CAS_VERSION),
+            CAS_LF_STR("cas_key_hash", d.identity.key_hash_b58),
+            CAS_LF_STR("listen", cas_config_get(&cfg, "listen")),
+            CAS_LF_STR("enclave_listen", cas_config_get(&cfg, "enclave_listen")),
+            CAS_LF_STR("data_dir", d.data_dir), CAS_LF_STR("database", cas_store_engine(d.store)),
+            CAS_LF_STR("tee", d.tee), CAS_LF_INT("pid", getpid()));
+
+    for (;;) {
+        struct timespec tick = {60, 0};
+        sig = sigtimedwait(&sigs, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+        if (casd_identity_leaf_due(&d.identity, time(NULL))) {
+            pthread_mutex_lock(&d.id_lock);
+            if (casd_identity_renew_leaf(d.store, sealing_key, instance_id, dns, n_dns, time(NULL),
+                                         &d.identity, &err) != CAS_OK ||
+                make_tls(&d, srv, &err) != CAS_OK)
+                cas_log_err(CAS_LOG_ERROR, "casd.renew_failed", &err);
+            else
+                CAS_LOG(INFO, "casd.tls_renewed",
+                        CAS_LF_INT("not_after", d.identity.leaf_not_after));
+            pthread_mutex_unlock(&d.id_lock);
+        }
+    }
+    CAS_LOG(INFO, "casd.stopping", CAS_LF_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+    cas_http_server_stop(srv, STOP_GRACE_MS);
+    status = 0;
+out:
+    cas_http_server_free(srv);
+    cas_store_close(d.store);
+    if (status == 0)
+        CAS_LOG(INFO, "casd.stopped", CAS_LF_STR("database", "closed"));
+    casd_identity_release(&d.identity);
+    cas_secret_free(sealing_key);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    pthread_mutex_destroy(&d.id_lock);
+    cas_config_release(&cfg);
+    return status;
 }

@@ -1,0 +1,68 @@
+# lib.sh - shared by the end-to-end scripts: a private temp dir, free loopback ports, starting
+# casd and waiting for it (bounded), and a cleanup that kills only the processes this script
+# started. Source it after `set -euo pipefail`.
+: "${CAS_BIN_DIR:?CAS_BIN_DIR must point at the built programs}"
+export PATH="$CAS_BIN_DIR:$PATH"
+T=$(mktemp -d "${TMPDIR:-/tmp}/cas-e2e.XXXXXX")
+PIDS=()
+cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null || true
+  done
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && wait "$p" 2>/dev/null || true
+  done
+  if [ "$rc" -ne 0 ]; then
+    for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done
+  fi
+  rm -rf "$T"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+# A TCP port on 127.0.0.1 nobody listens on now.
+free_port() {
+  python3 - <<'PY'
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
+PY
+}
+
+# start_casd NAME DIR ARGS...: casd in DIR, log in $T/NAME.log, pid in CASD_PID.
+start_casd() {
+  local name=$1 dir=$2; shift 2
+  mkdir -p "$dir"
+  (cd "$dir" && exec casd "$@") >"$T/$name.log" 2>&1 &
+  CASD_PID=$!
+  PIDS+=("$CASD_PID")
+}
+
+# wait_health CHAIN PORT: up to 20 s for /v1/health to answer 200.
+wait_health() {
+  local chain=$1 port=$2 i
+  for i in $(seq 1 200); do
+    if [ -f "$chain" ] && curl -sf --max-time 2 --cacert "$chain" \
+        --connect-to "cas:$port:127.0.0.1:$port" "https://cas:$port/v1/health" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "casd did not become healthy on port $port"
+}
+
+# stop_pid PID: SIGTERM and wait (bounded); the exit status lands in STOP_STATUS.
+stop_pid() {
+  local pid=$1 i
+  kill -TERM "$pid"
+  for i in $(seq 1 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && fail "process $pid did not stop within 15 s of SIGTERM"
+  STOP_STATUS=0
+  wait "$pid" || STOP_STATUS=$?
+}
