@@ -22,6 +22,7 @@ cas_rc
 cas_tls_server_ctx(X509 *leaf, EVP_PKEY *key, X509 *const *chain, size_t chain_count,
                    bool require_client_cert, SSL_CTX **out, struct cas_err *err)
 {
+    static char groups[] = "X25519:P-256:P-384"; /* the macro takes char * */
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     int mode = SSL_VERIFY_PEER | (require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
 
@@ -30,9 +31,8 @@ cas_tls_server_ctx(X509 *leaf, EVP_PKEY *key, X509 *const *chain, size_t chain_c
         return cas_err_openssl(err, CAS_E_NOMEM, "cannot create a TLS context");
     if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
         SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1 ||
-        SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1 ||
-        SSL_CTX_use_certificate(ctx, leaf) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1)
+        SSL_CTX_set1_groups_list(ctx, groups) != 1 || SSL_CTX_use_certificate(ctx, leaf) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1)
         goto fail;
     for (size_t i = 0; i < chain_count; i++) {
         if (SSL_CTX_add1_chain_cert(ctx, chain[i]) != 1)

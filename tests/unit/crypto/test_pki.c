@@ -90,7 +90,9 @@ test_key_hash_of_a_certificate_equals_that_of_its_key_and_pem_round_trips(void *
     assert_int_equal(cas_cert_to_pem(c, &text, &err), CAS_OK);
     assert_int_equal(cas_cert_from_pem(text, strlen(text), &c2, &err), CAS_OK);
     assert_int_equal(X509_cmp(c, c2), 0);
+    X509_free(c2);
     assert_int_equal(cas_cert_from_pem("junk", 4, &c2, &err), CAS_E_INVALID);
+    assert_null(c2);
     free(text);
     X509_free(c);
     X509_free(c2);
