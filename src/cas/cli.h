@@ -44,5 +44,9 @@ int cas_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(p
 
 /* Commands, one file each. */
 int cas_cmd_version(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_self_show(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_self_show_certificate(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_self_show_key_hash(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_cert_show_key_hash(struct cas_cli *cli, int argc, char **argv);
 
 #endif

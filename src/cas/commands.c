@@ -15,9 +15,38 @@ static const char help_version[] =
     "when 'cas attest' is not told otherwise. 'cas -V' is the same; 'cas cas version' asks a "
     "CAS.\n";
 
+static const char help_self_show[] =
+    "Usage: cas self show\n"
+    "\n"
+    "Prints the CLI's identity certificate (PEM), then 'Key hash: ' and its key hash. The\n"
+    "identity (a P-256 key and a self-signed certificate) is created on first use and kept in\n"
+    "the CLI state file (see 'cas help').\n";
+static const char help_self_cert[] = "Usage: cas self show-certificate\n"
+                                     "\n"
+                                     "Prints the CLI's identity certificate (PEM).\n";
+static const char help_self_hash[] =
+    "Usage: cas self show-key-hash [--hex]\n"
+    "\n"
+    "Prints the key hash of the CLI's identity: SHA-256 of its SubjectPublicKeyInfo in SCONE's\n"
+    "Base58Check form (50 characters), or as 64 lowercase hex digits with --hex. Session\n"
+    "policies name clients by this hash.\n";
+static const char help_cert_hash[] =
+    "Usage: cas cert show-key-hash FILE [--hex]\n"
+    "\n"
+    "Prints the key hash of the first certificate in the PEM FILE, in Base58Check form or, with\n"
+    "--hex, as 64 lowercase hex digits.\n";
+
 const struct cas_cmd cas_commands[] = {
     {"version", NULL, cas_cmd_version, "the CLI's version and default release signer", help_version,
      NULL},
+    {"self", "show", cas_cmd_self_show, "the CLI's identity certificate and key hash",
+     help_self_show, NULL},
+    {"self", "show-certificate", cas_cmd_self_show_certificate, "the CLI's identity certificate",
+     help_self_cert, NULL},
+    {"self", "show-key-hash", cas_cmd_self_show_key_hash, "the key hash of the CLI's identity",
+     help_self_hash, NULL},
+    {"cert", "show-key-hash", cas_cmd_cert_show_key_hash, "the key hash of a certificate",
+     help_cert_hash, NULL},
 
     /* compat.md §2: later */
     {"verify-audit-log", NULL, NULL, NULL, NULL, LATER},
