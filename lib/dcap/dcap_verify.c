@@ -331,6 +331,31 @@ pck_extensions(const struct cas_dcap_verifier *v, X509 *leaf, struct cas_dcap_pc
                                   info, err);
 }
 
+cas_rc
+cas_dcap_quote_pck(const struct cas_quote *q, struct cas_dcap_pck_info *out, bool *platform_ca,
+                   struct cas_err *err)
+{
+    STACK_OF(X509) *chain = NULL;
+    struct cas_dcap_verifier v;
+    char cn[128] = "";
+    cas_rc rc;
+
+    memset(&v, 0, sizeof(v));
+    *platform_ca = false;
+    if ((v.sgx_ext = OBJ_txt2obj("1.2.840.113741.1.13.1", 1)) == NULL)
+        return cas_err_openssl(err, CAS_E_NOMEM, "Cannot read the PCK certificate");
+    if ((rc = cas_dcap_pem_chain(q->cert_data.buf, q->cert_data.len, "PCK certificate chain",
+                                 &chain, err)) == CAS_OK &&
+        (rc = pck_extensions(&v, sk_X509_value(chain, 0), out, err)) == CAS_OK) {
+        X509_NAME_get_text_by_NID(X509_get_issuer_name(sk_X509_value(chain, 0)), NID_commonName, cn,
+                                  sizeof(cn));
+        *platform_ca = strstr(cn, "Platform") != NULL;
+    }
+    sk_X509_pop_free(chain, X509_free);
+    ASN1_OBJECT_free(v.sgx_ext);
+    return rc;
+}
+
 /* PCK chain, root CA CRL, PCK CRL, revocation, SGX extensions (QVL's PCK certificate step). */
 static cas_rc
 pck_checks(const struct cas_dcap_verifier *v, const struct cas_quote *q,
