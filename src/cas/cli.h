@@ -48,5 +48,6 @@ int cas_cmd_self_show(struct cas_cli *cli, int argc, char **argv);
 int cas_cmd_self_show_certificate(struct cas_cli *cli, int argc, char **argv);
 int cas_cmd_self_show_key_hash(struct cas_cli *cli, int argc, char **argv);
 int cas_cmd_cert_show_key_hash(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_quote_verify(struct cas_cli *cli, int argc, char **argv);
 
 #endif

@@ -35,6 +35,21 @@ static const char help_cert_hash[] =
     "\n"
     "Prints the key hash of the first certificate in the PEM FILE, in Base58Check form or, with\n"
     "--hex, as 64 lowercase hex digits.\n";
+static const char help_quote_verify[] =
+    "Usage: cas quote verify QUOTE [--collateral DIR | --pccs URL] [--at TIME] [--json]\n"
+    "\n"
+    "Verifies an Intel DCAP quote (SGX quote v3, TDX quote v4 or v5) against its collateral\n"
+    "and prints the verdict: evidence type, the root that signed, TCB status, advisories,\n"
+    "every measurement, the debug flag, FMSPC and platform id.\n"
+    "\n"
+    "  --collateral DIR  collateral files laid out as in shared/testdata/dcap/<case>/\n"
+    "                    (default: the folder holding QUOTE)\n"
+    "  --pccs URL        fetch the collateral from a PCCS (API v4), e.g. https://pccs:8081\n"
+    "  --at TIME         verify at TIME, RFC 3339 or Unix seconds (default: now)\n"
+    "  --json            print one JSON object instead of 'Name: value' lines\n"
+    "\n"
+    "Exit 0 when the quote is authentic and its TCB status determined, whatever that status\n"
+    "but Revoked (judging it is policy's job); 1 naming the failed check otherwise.\n";
 
 const struct cas_cmd cas_commands[] = {
     {"version", NULL, cas_cmd_version, "the CLI's version and default release signer", help_version,
@@ -47,6 +62,8 @@ const struct cas_cmd cas_commands[] = {
      help_self_hash, NULL},
     {"cert", "show-key-hash", cas_cmd_cert_show_key_hash, "the key hash of a certificate",
      help_cert_hash, NULL},
+    {"quote", "verify", cas_cmd_quote_verify, "verify an Intel DCAP quote and print its verdict",
+     help_quote_verify, NULL},
 
     /* compat.md §2: later */
     {"verify-audit-log", NULL, NULL, NULL, NULL, LATER},
