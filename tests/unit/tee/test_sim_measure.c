@@ -53,7 +53,8 @@ expected_mrenclave(const uint8_t *bytes, size_t len, uint8_t out[32])
 
     memcpy(buf, label, sizeof(label) - 1);
     buf[sizeof(label) - 1] = 0x00;
-    memcpy(buf + sizeof(label), bytes, len);
+    if (len > 0)
+        memcpy(buf + sizeof(label), bytes, len);
     SHA256(buf, sizeof(label) + len, out);
     free(buf);
 }
