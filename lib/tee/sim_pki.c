@@ -276,8 +276,8 @@ add_sgx_ext(const struct cas_tee_sim *sim, X509 *cert, struct cas_err *err)
 
     cas_buf_init(&der, SGX_EXT_MAX);
     build_sgx_extension(sim, &der);
-    if (der.failed || der.len > (size_t)INT32_MAX) {
-        rc = cas_err_set(err, CAS_E_INTERNAL, "SGX extension does not fit %d bytes", SGX_EXT_MAX);
+    if (der.failed || der.len > (size_t)INT32_MAX) { /* our fixed fields stay far below it */
+        rc = cas_err_set(err, CAS_E_NOMEM, "out of memory building the SGX extension");
         goto out;
     }
     len = (int)der.len;

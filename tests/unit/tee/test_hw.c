@@ -18,6 +18,7 @@
 
 #include "tee/provider.h"
 #include "tee_test.h"
+#include "util/alloc.h"
 
 struct tsm_kernel {
     const uint8_t *outblob; /* NULL: the kernel makes none */
@@ -426,6 +427,38 @@ test_tsm_without_an_outblob_is_an_error_naming_it(void **state)
     cas_tee_provider_free(p);
 }
 
+static void
+walk_allocation_failures(struct fixture *f, const char *tee, const uint8_t rd[64])
+{
+    struct cas_tee_provider *p = provider(f, tee);
+    long n;
+
+    for (n = 0; n < 1000; n++) {
+        struct cas_tee_evidence ev = {0};
+        struct cas_err err = {0};
+        cas_rc rc;
+
+        cas_alloc_fail_after(n);
+        rc = cas_tee_provider_get_evidence(p, rd, &ev, &err);
+        cas_alloc_fail_after(-1);
+        cas_tee_evidence_release(&ev);
+        if (rc == CAS_OK)
+            break;
+        assert_int_equal(rc, CAS_E_NOMEM);
+    }
+    assert_true(n > 0 && n < 1000);
+    cas_tee_provider_free(p);
+}
+
+static void
+test_every_allocation_failure_in_the_hardware_providers_is_out_of_memory(void **state)
+{
+    struct fixture *f = *state;
+
+    walk_allocation_failures(f, "gramine", f->sgx_rd);
+    walk_allocation_failures(f, "tsm", f->tdx_rd);
+}
+
 int
 main(void)
 {
@@ -445,6 +478,7 @@ main(void)
         cmocka_unit_test(test_tsm_detects_a_racing_writer_by_the_generation),
         cmocka_unit_test(test_tsm_refuses_an_outblob_over_64_kib),
         cmocka_unit_test(test_tsm_without_an_outblob_is_an_error_naming_it),
+        cmocka_unit_test(test_every_allocation_failure_in_the_hardware_providers_is_out_of_memory),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

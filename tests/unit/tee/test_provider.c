@@ -13,6 +13,7 @@
 
 #include "tee/provider.h"
 #include "tee_test.h"
+#include "util/alloc.h"
 
 static int64_t
 fixed_clock(void)
@@ -147,6 +148,39 @@ test_a_v5_quote_whose_body_size_runs_past_the_end_is_refused(void **state)
     free(q);
 }
 
+static void
+test_every_allocation_failure_while_making_sim_evidence_is_out_of_memory(void **state)
+{
+    struct cas_tee_options opt;
+    uint8_t rd[64] = {0};
+    long n;
+    (void)state;
+
+    cas_tee_options_init(&opt);
+    opt.now = fixed_clock;
+    opt.sim.machine_id_path = CAS_SOURCE_DIR "/lib/tee/sim/root_ca.sha256"; /* any file */
+    for (n = 0; n < 10000; n++) {
+        struct cas_tee_provider *p = NULL;
+        struct cas_tee_evidence ev = {0};
+        struct cas_err err = {0};
+        cas_rc rc;
+
+        cas_alloc_fail_after(n);
+        rc = cas_tee_provider_new(&opt, &p, &err);
+        if (rc == CAS_OK)
+            rc = cas_tee_provider_get_evidence(p, rd, &ev, &err);
+        cas_alloc_fail_after(-1);
+        cas_tee_evidence_release(&ev);
+        cas_tee_provider_free(p);
+        if (rc == CAS_OK)
+            break;
+        assert_int_equal(rc, CAS_E_NOMEM);
+        assert_null(ev.quote);
+    }
+    assert_true(n > 3); /* the walk did reach the quote and collateral */
+    assert_true(n < 10000);
+}
+
 int
 main(void)
 {
@@ -157,6 +191,7 @@ main(void)
         cmocka_unit_test(test_a_quote_shorter_than_its_header_or_body_is_refused),
         cmocka_unit_test(test_an_unknown_version_or_tee_type_is_unsupported),
         cmocka_unit_test(test_a_v5_quote_whose_body_size_runs_past_the_end_is_refused),
+        cmocka_unit_test(test_every_allocation_failure_while_making_sim_evidence_is_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
