@@ -140,7 +140,7 @@ read_quote(const char *path, const uint8_t report_data[64], struct cas_tee_evide
 
     if ((rc = read_capped(path, CAS_TEE_QUOTE_MAX, &ev->quote, &ev->quote_len, err)) != CAS_OK)
         return rc;
-    if ((rc = cas_tee_quote_type(ev->quote, ev->quote_len, &ev->type, &off, err)) != CAS_OK)
+    if (cas_tee_quote_type(ev->quote, ev->quote_len, &ev->type, &off, err) != CAS_OK)
         return cas_err_wrap(err, "'%s' holds no usable quote", path);
     if (memcmp(ev->quote + off, report_data, 64) != 0)
         return cas_err_set(err, CAS_E_INVALID,

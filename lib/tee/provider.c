@@ -146,10 +146,9 @@ cas_tee_provider_get_evidence(struct cas_tee_provider *p,
                               struct cas_tee_evidence *ev, struct cas_err *err)
 {
     struct cas_tee_evidence got = {0};
-    cas_rc rc;
 
     memset(ev, 0, sizeof(*ev));
-    if ((rc = p->get_evidence(p, report_data, &got, err)) != CAS_OK) {
+    if (p->get_evidence(p, report_data, &got, err) != CAS_OK) {
         cas_tee_evidence_release(&got);
         return cas_err_wrap(err, "Failed to obtain evidence from the '%s' TEE", p->name);
     }

@@ -19,7 +19,7 @@
 #include "tee/sim.h"
 
 #define CAS_TEE_REPORT_DATA_LEN 64
-#define CAS_TEE_QUOTE_MAX (64 * 1024)
+#define CAS_TEE_QUOTE_MAX ((size_t)64 * 1024)
 
 struct cas_tee_evidence {
     const char *type; /* static: "sgx-dcap-v3", "tdx-v4" or "tdx-v5" (api.md §1) */

@@ -19,7 +19,7 @@
 #include "util/codec.h"
 #include "util/file.h"
 
-#define COLLATERAL_JSON_MAX (1024 * 1024)
+#define COLLATERAL_JSON_MAX ((size_t)1024 * 1024)
 #define DAY_SECONDS 86400
 
 static const char *const status_names[CAS_TEE_TCB_STATUS_COUNT] = {
@@ -402,7 +402,7 @@ cas_tee_collateral_write_dir(const char *dir, const uint8_t *quote, size_t quote
     cas_rc rc = CAS_OK;
 
     if (json_len > COLLATERAL_JSON_MAX)
-        return cas_err_set(err, CAS_E_TOOBIG, "Collateral is larger than %d bytes",
+        return cas_err_set(err, CAS_E_TOOBIG, "Collateral is larger than %zu bytes",
                            COLLATERAL_JSON_MAX);
     if ((obj = json_loadb(json, json_len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
         rc = cas_err_set(err, CAS_E_INVALID, "Collateral is not JSON: %s", jerr.text);

@@ -111,14 +111,12 @@ out:
 cas_rc
 sim_load_hierarchy(struct cas_tee_sim *sim, struct cas_err *err)
 {
-    cas_rc rc;
-
-    if ((rc = load_pair(cas_tee_sim_root_ca_crt, cas_tee_sim_root_ca_key, "root CA", &sim->root,
-                        &sim->root_key, err)) != CAS_OK ||
-        (rc = load_pair(cas_tee_sim_pck_ca_crt, cas_tee_sim_pck_ca_key, "PCK CA", &sim->pck_ca,
-                        &sim->pck_ca_key, err)) != CAS_OK ||
-        (rc = load_pair(cas_tee_sim_tcb_signing_crt, cas_tee_sim_tcb_signing_key, "TCB signing",
-                        &sim->tcb_cert, &sim->tcb_key, err)) != CAS_OK)
+    if (load_pair(cas_tee_sim_root_ca_crt, cas_tee_sim_root_ca_key, "root CA", &sim->root,
+                  &sim->root_key, err) != CAS_OK ||
+        load_pair(cas_tee_sim_pck_ca_crt, cas_tee_sim_pck_ca_key, "PCK CA", &sim->pck_ca,
+                  &sim->pck_ca_key, err) != CAS_OK ||
+        load_pair(cas_tee_sim_tcb_signing_crt, cas_tee_sim_tcb_signing_key, "TCB signing",
+                  &sim->tcb_cert, &sim->tcb_key, err) != CAS_OK)
         return cas_err_wrap(err, "Failed to load the simulator hierarchy");
     return CAS_OK;
 }
@@ -400,7 +398,8 @@ static cas_rc
 crl_set_times(X509_CRL *crl, int64_t this_update, struct cas_err *err)
 {
     ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)this_update);
-    ASN1_TIME *n = ASN1_TIME_set(NULL, (time_t)(this_update + SIM_COLLATERAL_DAYS * 86400));
+    ASN1_TIME *n =
+        ASN1_TIME_set(NULL, (time_t)(this_update + (int64_t)SIM_COLLATERAL_DAYS * 86400));
     cas_rc rc = CAS_OK;
 
     if (t == NULL || n == NULL || X509_CRL_set1_lastUpdate(crl, t) != 1 ||

@@ -16,7 +16,7 @@
 #define QUOTE_VERSION 3
 #define ATT_KEY_TYPE_ECDSA_P256 2
 #define CERT_DATA_TYPE_PCK_CHAIN 5
-#define QUOTE_MAX (64 * 1024)
+#define QUOTE_MAX ((size_t)64 * 1024)
 
 /* SGX ATTRIBUTES.FLAGS bits (Intel SDM Vol. 3D, "SECS"): INIT, DEBUG, MODE64BIT, PROVISIONKEY. */
 #define SGX_FLAG_INIT 0x01
@@ -207,7 +207,7 @@ cas_tee_sim_quote(struct cas_tee_sim *sim, const struct cas_tee_sim_enclave *enc
     sig_len = sizeof(sig) + sizeof(sim->att_pub) + sizeof(qe_body) + sizeof(qe_sig) + 2 +
               sizeof(auth) + 6 + sim->cert_len;
     if (sig_len > QUOTE_MAX) {
-        rc = cas_err_set(err, CAS_E_INTERNAL, "quote would exceed %d bytes", QUOTE_MAX);
+        rc = cas_err_set(err, CAS_E_INTERNAL, "quote would exceed %zu bytes", QUOTE_MAX);
         goto out;
     }
     cas_buf_add(&q, signed_part, sizeof(signed_part));
