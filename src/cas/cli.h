@@ -49,5 +49,11 @@ int cas_cmd_self_show_certificate(struct cas_cli *cli, int argc, char **argv);
 int cas_cmd_self_show_key_hash(struct cas_cli *cli, int argc, char **argv);
 int cas_cmd_cert_show_key_hash(struct cas_cli *cli, int argc, char **argv);
 int cas_cmd_quote_verify(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_attest(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_list(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_set_default(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_show_certificate(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_show_identification(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_cas_version(struct cas_cli *cli, int argc, char **argv);
 
 #endif

@@ -51,9 +51,66 @@ static const char help_quote_verify[] =
     "Exit 0 when the quote is authentic and its TCB status determined, whatever that status\n"
     "but Revoked (judging it is policy's job); 1 naming the failed check otherwise.\n";
 
+static const char help_attest[] =
+    "Usage: cas attest [OPTIONS] ADDRESS[:PORT] [MRENCLAVE]\n"
+    "\n"
+    "Verifies that the CAS at ADDRESS (default port 8081) runs the expected code in a genuine\n"
+    "enclave on an acceptable platform, and that its evidence binds this very TLS connection;\n"
+    "then pins its certificate chain, key hash and measurements in the CLI state. Every later\n"
+    "command talks to a CAS only through its pin.\n"
+    "\n"
+    "  --mrenclave HEX     expected MRENCLAVE (repeatable; any match; MRENCLAVE is one more)\n"
+    "  --mrsigner HEX      expected signer (needs --isvprodid and --isvsvn); default: the\n"
+    "                      release signer built into cas ('cas version')\n"
+    "  --isvprodid N       expected ISVPRODID\n"
+    "  --isvsvn N          ISVSVN at least N\n"
+    "  -c HASH             expected CAS key hash (Base58Check or 64 hex)\n"
+    "  -G, --accept-group-out-of-date     accept an out-of-date platform (dangerous)\n"
+    "  -C, --accept-configuration-needed  accept a platform needing configuration (less secure)\n"
+    "  -S, --accept-sw-hardening-needed   accept missing software hardening (less secure)\n"
+    "  --only_for_testing-debug           accept a debug CAS, simulator evidence included\n"
+    "  --only_for_testing-ignore-signer   do not check MRSIGNER, ISVPRODID, ISVSVN\n"
+    "  --only_for_testing-trust-any       accept any MRENCLAVE (debug CAS only)\n"
+    "  --offline-report FILE  verify a saved /v1/attest answer instead of connecting\n"
+    "  --nonce HEX            the nonce that answer was fetched with\n"
+    "  --verification-time DATE  check validity at DATE (yyyy-mm-dd, dd.mm.yyyy, dd-mm-yyyy)\n"
+    "  --retries N            retries after connection errors (default 3)\n"
+    "\n"
+    "On success stdout is exactly two lines; warnings go to stderr. On failure each failed check\n"
+    "prints a 'cas: CAS ... is not trustworthy: ...' line naming the flag that would accept it,\n"
+    "and the CLI state is unchanged.\n";
+static const char help_list[] = "Usage: cas list\n\nOne line per attested CAS, sorted; '* ' marks "
+                                "the default.\n";
+static const char help_set_default[] =
+    "Usage: cas set-default CAS\n\nMakes the attested CAS the default of later commands.\n";
+static const char help_show_certificate[] =
+    "Usage: cas show-certificate [CAS]\n"
+    "\n"
+    "Prints the pinned certificate chain of CAS (default: the default CAS) in PEM, intermediate\n"
+    "first and the self-signed root last, and nothing else: usable as 'curl --cacert' and\n"
+    "'openssl s_client -CAfile'.\n";
+static const char help_show_identification[] =
+    "Usage: cas show-identification [CAS] [-c | -C | -T] [--hex]\n"
+    "\n"
+    "  -c, --cas-key-hash       the CAS key hash (Base58Check; --hex for 64 hex digits)\n"
+    "  -C, --cas-certificate    the CAS root certificate (PEM)\n"
+    "  -T, --certificate-chain  the pinned chain, as show-certificate (the default)\n";
+static const char help_cas_version[] =
+    "Usage: cas cas version [-c CAS]\n\nAsks the CAS (through its pin) for its version and build "
+    "time.\n";
+
 const struct cas_cmd cas_commands[] = {
     {"version", NULL, cas_cmd_version, "the CLI's version and default release signer", help_version,
      NULL},
+    {"attest", NULL, cas_cmd_attest, "verify a CAS and pin its certificate", help_attest, NULL},
+    {"list", NULL, cas_cmd_list, "the attested CASes", help_list, NULL},
+    {"set-default", NULL, cas_cmd_set_default, "choose the default CAS", help_set_default, NULL},
+    {"show-certificate", NULL, cas_cmd_show_certificate, "the pinned chain of a CAS (PEM)",
+     help_show_certificate, NULL},
+    {"show-identification", NULL, cas_cmd_show_identification, "a CAS's key hash or certificates",
+     help_show_identification, NULL},
+    {"cas", "version", cas_cmd_cas_version, "a CAS's version, asked through its pin",
+     help_cas_version, NULL},
     {"self", "show", cas_cmd_self_show, "the CLI's identity certificate and key hash",
      help_self_show, NULL},
     {"self", "show-certificate", cas_cmd_self_show_certificate, "the CLI's identity certificate",

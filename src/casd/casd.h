@@ -11,16 +11,18 @@
 
 #include "http/server.h"
 #include "identity.h"
+#include "selfattest.h"
 
 struct cas_store;
 
 struct casd {
     struct cas_store *store;
     const char *data_dir;
-    const char *tee;
+    const char *tee_name;
     time_t started_at;
     pthread_mutex_t id_lock; /* guards identity.leaf* during renewal */
     struct casd_identity identity;
+    struct casd_tee tee;
 };
 
 /* Routes of the client API and the enclave API (routes.c). */

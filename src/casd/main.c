@@ -21,6 +21,7 @@
 #include "crypto/seal.h"
 #include "crypto/tls.h"
 #include "store/store.h"
+#include "tee/sim.h"
 #include "util/codec.h"
 #include "util/config.h"
 #include "util/file.h"
@@ -94,32 +95,15 @@ harden(void)
 static cas_rc
 validate(const struct cas_config *cfg, struct cas_err *err)
 {
-    static const char *const statuses[] = {"UpToDate",
-                                           "SWHardeningNeeded",
-                                           "ConfigurationNeeded",
-                                           "ConfigurationAndSWHardeningNeeded",
-                                           "OutOfDate",
-                                           "OutOfDateConfigurationNeeded",
-                                           "Revoked"};
     const char *tee = cas_config_get(cfg, "tee");
-    const char *st = cas_config_get(cfg, "sim_tcb_status");
     long long max_body = cas_config_get_int(cfg, "max_body");
     long long threads = cas_config_get_int(cfg, "threads");
-    bool ok = false;
+    enum cas_tee_tcb_status st;
 
     if (strcmp(tee, "sim") != 0 && strcmp(tee, "gramine") != 0 && strcmp(tee, "tsm") != 0)
         return cas_err_set(err, CAS_E_INVALID, "tee '%s' is not sim, gramine or tsm", tee);
-    if (strcmp(tee, "sim") != 0)
-        return cas_err_set(err, CAS_E_UNSUPPORTED,
-                           "tee '%s' needs the hardware evidence providers, which this build "
-                           "does not have yet; use --tee sim",
-                           tee);
-    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
-        ok |= strcmp(st, statuses[i]) == 0;
-    if (!ok)
-        return cas_err_set(err, CAS_E_INVALID,
-                           "sim_tcb_status '%s' is not a TCB status (UpToDate, OutOfDate, ...)",
-                           st);
+    if (cas_tee_tcb_status_parse(cas_config_get(cfg, "sim_tcb_status"), &st, err) != CAS_OK)
+        return cas_err_wrap(err, "sim_tcb_status");
     if (max_body < 1024 || max_body > 64LL * 1024 * 1024)
         return cas_err_set(err, CAS_E_INVALID, "max_body must be between 1024 and 67108864");
     if (cas_config_get(cfg, "threads") != NULL && (threads < 1 || threads > 256))
@@ -324,7 +308,7 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     d.data_dir = cas_config_get(&cfg, "data_dir");
-    d.tee = cas_config_get(&cfg, "tee");
+    d.tee_name = cas_config_get(&cfg, "tee");
     d.started_at = time(NULL);
     pthread_mutex_init(&d.id_lock, NULL);
     dns = cas_config_get_list(&cfg, "dns_names", &n_dns);
@@ -359,6 +343,10 @@ main(int argc, char **argv)
         status = fail("cannot set up the CAS identity", &err);
         goto out;
     }
+    if (casd_tee_init(&d.tee, &cfg, &err) != CAS_OK) {
+        status = fail("cannot attest casd itself", &err);
+        goto out;
+    }
     {
         const struct cas_http_listener listeners[2] = {
             {"client", cas_config_get(&cfg, "listen"), casd_client_routes, casd_client_route_count,
@@ -385,7 +373,8 @@ main(int argc, char **argv)
             CAS_LF_STR("listen", cas_config_get(&cfg, "listen")),
             CAS_LF_STR("enclave_listen", cas_config_get(&cfg, "enclave_listen")),
             CAS_LF_STR("data_dir", d.data_dir), CAS_LF_STR("database", cas_store_engine(d.store)),
-            CAS_LF_STR("tee", d.tee), CAS_LF_INT("pid", getpid()));
+            CAS_LF_STR("tee", d.tee_name), CAS_LF_STR("mrenclave", d.tee.mrenclave),
+            CAS_LF_INT("pid", getpid()));
 
     for (;;) {
         struct timespec tick = {60, 0};
@@ -413,6 +402,7 @@ out:
     if (status == 0)
         CAS_LOG(INFO, "casd.stopped", CAS_LF_STR("database", "closed"));
     casd_identity_release(&d.identity);
+    casd_tee_release(&d.tee);
     cas_secret_free(sealing_key);
     if (lock_fd >= 0)
         close(lock_fd);

@@ -38,8 +38,9 @@ static void
 status_page(struct cas_http_req *req)
 {
     struct casd *d = req->app;
+    const struct casd_tee *t = &d->tee;
     struct cas_buf b;
-    char uptime[64];
+    char uptime[64], prod[16] = "", svn[16] = "";
     long long up = (long long)(time(NULL) - d->started_at);
     static const char nm[] = "not measured";
 
@@ -49,15 +50,20 @@ status_page(struct cas_http_req *req)
     cas_buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<title>cas</title></head>\n<body>\n<h1>cas</h1>\n<table>\n");
     field(&b, "Version", "version", CAS_VERSION " (" CAS_BUILD_TIME ")");
-    field(&b, "TEE", "tee", d->tee);
-    /* The software TEE simulator measures casd once it is built in; until then nothing is. */
-    field(&b, "MRENCLAVE", "mrenclave", nm);
-    field(&b, "MRSIGNER", "mrsigner", nm);
-    field(&b, "ISVPRODID", "isvprodid", nm);
-    field(&b, "ISVSVN", "isvsvn", nm);
-    field(&b, "Debug", "debug", nm);
-    field(&b, "TCB status", "tcb-status", nm);
-    field(&b, "Advisories", "advisories", nm);
+    field(&b, "TEE", "tee", d->tee_name);
+    /* What casd's own evidence said through the verifier at start; hardware evidence is shown
+     * once casd has collateral for it, never guessed before. */
+    if (t->measured) {
+        (void)snprintf(prod, sizeof(prod), "%u", t->isvprodid);
+        (void)snprintf(svn, sizeof(svn), "%u", t->isvsvn);
+    }
+    field(&b, "MRENCLAVE", "mrenclave", t->measured ? t->mrenclave : nm);
+    field(&b, "MRSIGNER", "mrsigner", t->measured ? t->mrsigner : nm);
+    field(&b, "ISVPRODID", "isvprodid", t->measured ? prod : nm);
+    field(&b, "ISVSVN", "isvsvn", t->measured ? svn : nm);
+    field(&b, "Debug", "debug", t->measured ? (t->debug ? "debug" : "production") : nm);
+    field(&b, "TCB status", "tcb-status", t->measured ? t->tcb_status : nm);
+    field(&b, "Advisories", "advisories", t->measured ? t->advisories : nm);
     field(&b, "CAS key hash", "cas-key-hash", d->identity.key_hash_b58);
     field(&b, "Uptime", "uptime", uptime);
     cas_buf_adds(&b, "</table>\n</body></html>\n");
@@ -75,6 +81,7 @@ status_page(struct cas_http_req *req)
 const struct cas_http_route casd_client_routes[] = {
     {"GET", "/", status_page},
     {"GET", "/v1/health", health},
+    {"GET", "/v1/attest", casd_handle_attest},
 };
 const size_t casd_client_route_count = sizeof(casd_client_routes) / sizeof(casd_client_routes[0]);
 
