@@ -35,21 +35,6 @@ struct fixture {
     struct quote_view v;
 };
 
-static struct cas_tee_sim *
-make_sim(const char *dir, struct cas_tee_sim_config *cfg)
-{
-    struct cas_tee_sim *sim = NULL;
-    struct cas_err err = {0};
-    char path[4200];
-
-    snprintf(path, sizeof(path), "%s/machine-id", dir);
-    write_file(path, "00112233445566778899aabbccddeeff\n", 33);
-    cfg->machine_id_path = path;
-    if (cas_tee_sim_new(cfg, &sim, &err) != CAS_OK)
-        return NULL;
-    return sim;
-}
-
 static int
 load(struct fixture *f, struct cas_tee_sim_config *cfg)
 {
@@ -58,7 +43,7 @@ load(struct fixture *f, struct cas_tee_sim_config *cfg)
     uint8_t rd[64] = {0};
 
     memset(&enc, 0, sizeof(enc));
-    if ((f->sim = make_sim(f->dir, cfg)) == NULL ||
+    if ((f->sim = sim_on_machine(f->dir, "00112233445566778899aabbccddeeff\n", cfg)) == NULL ||
         cas_tee_sim_collateral(f->sim, NOW, &f->json, &f->json_len, &err) != CAS_OK ||
         cas_tee_sim_quote(f->sim, &enc, rd, &f->quote, &f->quote_len, &err) != CAS_OK ||
         !quote_view_parse(f->quote, f->quote_len, &f->v))
@@ -453,24 +438,30 @@ test_the_directory_writer_lays_out_a_testdata_case(void **state)
     free(p);
 }
 
+/* Writes f's quote with the collateral copy (consumed) into f->dir/sub. */
+static cas_rc
+write_mutated(const struct fixture *f, json_t *copy, const char *sub, struct cas_err *err)
+{
+    char dir[4200], *text = json_dumps(copy, JSON_COMPACT);
+    cas_rc rc;
+
+    snprintf(dir, sizeof(dir), "%s/%s", f->dir, sub);
+    rc = cas_tee_collateral_write_dir(dir, f->quote, f->quote_len, text, strlen(text), err);
+    free(text);
+    json_decref(copy);
+    return rc;
+}
+
 static void
 test_the_directory_writer_refuses_collateral_without_a_member(void **state)
 {
     struct fixture *f = *state;
     struct cas_err err = {0};
-    char dir[4200];
     json_t *copy = json_deep_copy(f->obj);
-    char *text;
 
     json_object_del(copy, "root_ca_crl");
-    text = json_dumps(copy, JSON_COMPACT);
-    snprintf(dir, sizeof(dir), "%s/missing", f->dir);
-    assert_int_equal(
-        cas_tee_collateral_write_dir(dir, f->quote, f->quote_len, text, strlen(text), &err),
-        CAS_E_INVALID);
+    assert_int_equal(write_mutated(f, copy, "missing", &err), CAS_E_INVALID);
     assert_non_null(strstr(err.msg[0], "'root_ca_crl'"));
-    free(text);
-    json_decref(copy);
 }
 
 static void
@@ -478,19 +469,11 @@ test_the_directory_writer_refuses_a_crl_that_is_not_base64(void **state)
 {
     struct fixture *f = *state;
     struct cas_err err = {0};
-    char dir[4200];
     json_t *copy = json_deep_copy(f->obj);
-    char *text;
 
     json_object_set_new(copy, "pck_crl", json_string("not base64!"));
-    text = json_dumps(copy, JSON_COMPACT);
-    snprintf(dir, sizeof(dir), "%s/badcrl", f->dir);
-    assert_int_equal(
-        cas_tee_collateral_write_dir(dir, f->quote, f->quote_len, text, strlen(text), &err),
-        CAS_E_INVALID);
+    assert_int_equal(write_mutated(f, copy, "badcrl", &err), CAS_E_INVALID);
     assert_non_null(strstr(err.msg[0], "base64"));
-    free(text);
-    json_decref(copy);
 }
 
 static void
