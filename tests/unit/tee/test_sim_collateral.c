@@ -380,7 +380,7 @@ test_the_collateral_is_signed_once_a_day_and_anew_the_next_day(void **state)
 }
 
 static void
-test_a_time_before_1970_is_refused(void **state)
+test_a_time_outside_the_four_digit_years_is_refused(void **state)
 {
     struct fixture *f = *state;
     struct cas_err err = {0};
@@ -389,6 +389,13 @@ test_a_time_before_1970_is_refused(void **state)
 
     assert_int_equal(cas_tee_sim_collateral(f->sim, -1, &json, &len, &err), CAS_E_INVALID);
     assert_null(json);
+    assert_int_equal(cas_tee_sim_collateral(f->sim, INT64_C(253399622401), &json, &len, &err),
+                     CAS_E_INVALID);
+    assert_non_null(strstr(err.msg[0], "outside"));
+    assert_int_equal(cas_tee_sim_collateral(f->sim, INT64_C(253399622400), &json, &len, &err),
+                     CAS_OK);
+    assert_non_null(strstr(json, "9999-12-31T00:00:00Z")); /* nextUpdate */
+    free(json);
 }
 
 static void
@@ -546,7 +553,7 @@ main(void)
         cmocka_unit_test(test_each_configured_status_is_the_status_of_the_first_matching_level),
         cmocka_unit_test(test_the_default_is_out_of_date_with_the_two_published_advisories),
         cmocka_unit_test(test_the_collateral_is_signed_once_a_day_and_anew_the_next_day),
-        cmocka_unit_test(test_a_time_before_1970_is_refused),
+        cmocka_unit_test(test_a_time_outside_the_four_digit_years_is_refused),
         cmocka_unit_test(test_the_directory_writer_lays_out_a_testdata_case),
         cmocka_unit_test(test_the_directory_writer_refuses_collateral_without_a_member),
         cmocka_unit_test(test_the_directory_writer_refuses_a_crl_that_is_not_base64),
