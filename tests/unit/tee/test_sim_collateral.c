@@ -540,6 +540,28 @@ test_advisory_ids_are_checked_and_bounded(void **state)
     assert_int_equal(cfg.advisory_count, CAS_TEE_SIM_MAX_ADVISORIES);
 }
 
+static void
+test_a_hand_filled_config_with_a_bad_status_or_advisory_is_refused(void **state)
+{
+    const struct fixture *f = *state;
+    struct cas_tee_sim_config cfg;
+    struct cas_tee_sim *sim;
+
+    cas_tee_sim_config_init(&cfg);
+    cfg.tcb_status = (enum cas_tee_tcb_status)CAS_TEE_TCB_STATUS_COUNT;
+    assert_null(sim_on_machine(f->dir, "id\n", &cfg));
+    cas_tee_sim_config_init(&cfg);
+    memset(cfg.advisories[1], 'A', CAS_TEE_SIM_ADVISORY_LEN); /* no terminator */
+    assert_null(sim_on_machine(f->dir, "id\n", &cfg));
+    cas_tee_sim_config_init(&cfg);
+    cfg.advisory_count = CAS_TEE_SIM_MAX_ADVISORIES + 1;
+    assert_null(sim_on_machine(f->dir, "id\n", &cfg));
+    cas_tee_sim_config_init(&cfg);
+    sim = sim_on_machine(f->dir, "id\n", &cfg); /* the same config, valid again */
+    assert_non_null(sim);
+    cas_tee_sim_free(sim);
+}
+
 int
 main(void)
 {
@@ -560,6 +582,7 @@ main(void)
         cmocka_unit_test(test_the_directory_writer_refuses_text_that_is_not_a_json_object),
         cmocka_unit_test(test_status_names_round_trip_and_unknown_ones_are_refused),
         cmocka_unit_test(test_advisory_ids_are_checked_and_bounded),
+        cmocka_unit_test(test_a_hand_filled_config_with_a_bad_status_or_advisory_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
