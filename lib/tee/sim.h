@@ -116,6 +116,8 @@ cas_rc cas_tee_sim_measure_fd(int fd, uint8_t mrenclave[32], struct cas_err *err
 /* MRSIGNER = SHA-256 of the 384-byte little-endian modulus of an RSA-3072 public or private key. */
 cas_rc cas_tee_sim_mrsigner_from_pem(const char *pem, size_t pem_len, uint8_t mrsigner[32],
                                      struct cas_err *err) CAS_MUST_CHECK;
+/* MRSIGNER of the published simulator signing key (the default of casd and cas-run). */
+cas_rc cas_tee_sim_mrsigner_default(uint8_t mrsigner[32], struct cas_err *err) CAS_MUST_CHECK;
 /* The same from a PEM file (read into a struct cas_secret: it may be a private key). */
 cas_rc cas_tee_sim_mrsigner_from_file(const char *path, uint8_t mrsigner[32],
                                       struct cas_err *err) CAS_MUST_CHECK;

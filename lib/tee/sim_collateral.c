@@ -21,6 +21,8 @@
 
 #define COLLATERAL_JSON_MAX ((size_t)1024 * 1024)
 #define DAY_SECONDS 86400
+/* 9999-12-01T00:00:00Z: nextUpdate, 30 days on, still has a four-digit year. */
+#define COLLATERAL_TIME_MAX INT64_C(253399622400)
 
 static const char *const status_names[CAS_TEE_TCB_STATUS_COUNT] = {
     "UpToDate",
@@ -319,8 +321,9 @@ cas_tee_sim_collateral(struct cas_tee_sim *sim, int64_t now, char **json, size_t
 
     *json = NULL;
     *json_len = 0;
-    if (now < 0)
-        return cas_err_set(err, CAS_E_INVALID, "Collateral time %lld is before 1970",
+    if (now < 0 || now > COLLATERAL_TIME_MAX)
+        return cas_err_set(err, CAS_E_INVALID,
+                           "Collateral time %lld is outside 1970-01-01 to 9999-12-01",
                            (long long)now);
     pthread_mutex_lock(&sim->lock);
     if (sim->cached_day != day) {

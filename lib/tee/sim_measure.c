@@ -150,6 +150,14 @@ out:
 }
 
 cas_rc
+cas_tee_sim_mrsigner_default(uint8_t mrsigner[32], struct cas_err *err)
+{
+    const char *pem = cas_tee_sim_signing_key_pem_text;
+
+    return cas_tee_sim_mrsigner_from_pem(pem, strlen(pem), mrsigner, err);
+}
+
+cas_rc
 cas_tee_sim_mrsigner_from_file(const char *path, uint8_t mrsigner[32], struct cas_err *err)
 {
     struct cas_secret *pem = NULL;

@@ -12,6 +12,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/codec.h"
+#include "util/err_openssl.h"
 
 #define QUOTE_VERSION 3
 #define ATT_KEY_TYPE_ECDSA_P256 2
@@ -84,6 +85,22 @@ cas_tee_sim_free(struct cas_tee_sim *sim)
     free(sim);
 }
 
+/* A config filled in by hand (not through the config calls) is checked like one that was. */
+static cas_rc
+check_config(const struct cas_tee_sim_config *cfg, struct cas_err *err)
+{
+    if (cas_tee_tcb_status_name(cfg->tcb_status) == NULL)
+        return cas_err_set(err, CAS_E_INVALID, "Unknown TCB status %d", (int)cfg->tcb_status);
+    if (cfg->advisory_count > CAS_TEE_SIM_MAX_ADVISORIES)
+        return cas_err_set(err, CAS_E_INVALID, "More than %d advisory IDs",
+                           CAS_TEE_SIM_MAX_ADVISORIES);
+    for (size_t i = 0; i < cfg->advisory_count; i++)
+        if (memchr(cfg->advisories[i], '\0', CAS_TEE_SIM_ADVISORY_LEN) == NULL ||
+            cfg->advisories[i][0] == '\0')
+            return cas_err_set(err, CAS_E_INVALID, "Advisory ID %zu is empty or unterminated", i);
+    return CAS_OK;
+}
+
 cas_rc
 cas_tee_sim_new(const struct cas_tee_sim_config *cfg, struct cas_tee_sim **out, struct cas_err *err)
 {
@@ -95,6 +112,8 @@ cas_tee_sim_new(const struct cas_tee_sim_config *cfg, struct cas_tee_sim **out, 
     cas_rc rc;
 
     *out = NULL;
+    if ((rc = check_config(cfg, err)) != CAS_OK)
+        return cas_err_wrap(err, "Failed to start the TEE simulator");
     if ((sim = cas_calloc(1, sizeof(*sim))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory making the simulator");
     if (pthread_mutex_init(&sim->lock, NULL) != 0) {
@@ -121,7 +140,7 @@ cas_tee_sim_new(const struct cas_tee_sim_config *cfg, struct cas_tee_sim **out, 
     memcpy(sim->qe_id, qe_id, sizeof(sim->qe_id));
     if ((sim->pck_key = EVP_EC_gen("P-256")) == NULL ||
         (sim->att_key = EVP_EC_gen("P-256")) == NULL) {
-        rc = cas_err_set(err, CAS_E_CRYPTO, "cannot make a P-256 key");
+        rc = cas_err_openssl(err, CAS_E_CRYPTO, "cannot make a P-256 key");
         goto out;
     }
     if ((rc = sim_pubkey_xy(sim->att_key, sim->att_pub, err)) != CAS_OK ||

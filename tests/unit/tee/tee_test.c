@@ -158,6 +158,22 @@ pcs_inner(const char *body, const char *key, const char **inner, size_t *inner_l
     return true;
 }
 
+struct cas_tee_sim *
+sim_on_machine(const char *dir, const char *machine_id, struct cas_tee_sim_config *cfg)
+{
+    struct cas_tee_sim *sim = NULL;
+    struct cas_err err = {0};
+    char path[4200];
+
+    snprintf(path, sizeof(path), "%s/machine-id", dir);
+    write_file(path, machine_id, strlen(machine_id));
+    cfg->machine_id_path = path;
+    if (cas_tee_sim_new(cfg, &sim, &err) != CAS_OK)
+        sim = NULL;
+    cfg->machine_id_path = NULL;
+    return sim;
+}
+
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

@@ -12,6 +12,8 @@
 #include <openssl/x509.h>
 #include <stdbool.h>
 
+#include "tee/sim.h"
+
 /* Intel, "SGX ECDSA Quote Library API", Appendix A: quote v3. */
 struct quote_view {
     uint16_t version, att_key_type, qe_svn, pce_svn;
@@ -45,6 +47,11 @@ bool chain_verifies_to(STACK_OF(X509) * chain, const char *root_pem);
 /* The exact bytes of the signed inner object of a PCS body {"<key>":{...},"signature":"..."}. */
 bool pcs_inner(const char *body, const char *key, const char **inner, size_t *inner_len,
                uint8_t sig[64]);
+
+/* A simulator configured by cfg whose machine id is the file dir/machine-id holding machine_id;
+ * NULL on failure. cfg->machine_id_path is left pointing nowhere. */
+struct cas_tee_sim *sim_on_machine(const char *dir, const char *machine_id,
+                                   struct cas_tee_sim_config *cfg);
 
 /* A fresh directory under TMPDIR; rm_tree removes it and everything under it. */
 char *make_temp_dir(void);

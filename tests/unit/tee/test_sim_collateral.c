@@ -35,21 +35,6 @@ struct fixture {
     struct quote_view v;
 };
 
-static struct cas_tee_sim *
-make_sim(const char *dir, struct cas_tee_sim_config *cfg)
-{
-    struct cas_tee_sim *sim = NULL;
-    struct cas_err err = {0};
-    char path[4200];
-
-    snprintf(path, sizeof(path), "%s/machine-id", dir);
-    write_file(path, "00112233445566778899aabbccddeeff\n", 33);
-    cfg->machine_id_path = path;
-    if (cas_tee_sim_new(cfg, &sim, &err) != CAS_OK)
-        return NULL;
-    return sim;
-}
-
 static int
 load(struct fixture *f, struct cas_tee_sim_config *cfg)
 {
@@ -58,7 +43,7 @@ load(struct fixture *f, struct cas_tee_sim_config *cfg)
     uint8_t rd[64] = {0};
 
     memset(&enc, 0, sizeof(enc));
-    if ((f->sim = make_sim(f->dir, cfg)) == NULL ||
+    if ((f->sim = sim_on_machine(f->dir, "00112233445566778899aabbccddeeff\n", cfg)) == NULL ||
         cas_tee_sim_collateral(f->sim, NOW, &f->json, &f->json_len, &err) != CAS_OK ||
         cas_tee_sim_quote(f->sim, &enc, rd, &f->quote, &f->quote_len, &err) != CAS_OK ||
         !quote_view_parse(f->quote, f->quote_len, &f->v))
@@ -395,7 +380,7 @@ test_the_collateral_is_signed_once_a_day_and_anew_the_next_day(void **state)
 }
 
 static void
-test_a_time_before_1970_is_refused(void **state)
+test_a_time_outside_the_four_digit_years_is_refused(void **state)
 {
     struct fixture *f = *state;
     struct cas_err err = {0};
@@ -404,6 +389,13 @@ test_a_time_before_1970_is_refused(void **state)
 
     assert_int_equal(cas_tee_sim_collateral(f->sim, -1, &json, &len, &err), CAS_E_INVALID);
     assert_null(json);
+    assert_int_equal(cas_tee_sim_collateral(f->sim, INT64_C(253399622401), &json, &len, &err),
+                     CAS_E_INVALID);
+    assert_non_null(strstr(err.msg[0], "outside"));
+    assert_int_equal(cas_tee_sim_collateral(f->sim, INT64_C(253399622400), &json, &len, &err),
+                     CAS_OK);
+    assert_non_null(strstr(json, "9999-12-31T00:00:00Z")); /* nextUpdate */
+    free(json);
 }
 
 static void
@@ -453,24 +445,30 @@ test_the_directory_writer_lays_out_a_testdata_case(void **state)
     free(p);
 }
 
+/* Writes f's quote with the collateral copy (consumed) into f->dir/sub. */
+static cas_rc
+write_mutated(const struct fixture *f, json_t *copy, const char *sub, struct cas_err *err)
+{
+    char dir[4200], *text = json_dumps(copy, JSON_COMPACT);
+    cas_rc rc;
+
+    snprintf(dir, sizeof(dir), "%s/%s", f->dir, sub);
+    rc = cas_tee_collateral_write_dir(dir, f->quote, f->quote_len, text, strlen(text), err);
+    free(text);
+    json_decref(copy);
+    return rc;
+}
+
 static void
 test_the_directory_writer_refuses_collateral_without_a_member(void **state)
 {
     struct fixture *f = *state;
     struct cas_err err = {0};
-    char dir[4200];
     json_t *copy = json_deep_copy(f->obj);
-    char *text;
 
     json_object_del(copy, "root_ca_crl");
-    text = json_dumps(copy, JSON_COMPACT);
-    snprintf(dir, sizeof(dir), "%s/missing", f->dir);
-    assert_int_equal(
-        cas_tee_collateral_write_dir(dir, f->quote, f->quote_len, text, strlen(text), &err),
-        CAS_E_INVALID);
+    assert_int_equal(write_mutated(f, copy, "missing", &err), CAS_E_INVALID);
     assert_non_null(strstr(err.msg[0], "'root_ca_crl'"));
-    free(text);
-    json_decref(copy);
 }
 
 static void
@@ -478,19 +476,11 @@ test_the_directory_writer_refuses_a_crl_that_is_not_base64(void **state)
 {
     struct fixture *f = *state;
     struct cas_err err = {0};
-    char dir[4200];
     json_t *copy = json_deep_copy(f->obj);
-    char *text;
 
     json_object_set_new(copy, "pck_crl", json_string("not base64!"));
-    text = json_dumps(copy, JSON_COMPACT);
-    snprintf(dir, sizeof(dir), "%s/badcrl", f->dir);
-    assert_int_equal(
-        cas_tee_collateral_write_dir(dir, f->quote, f->quote_len, text, strlen(text), &err),
-        CAS_E_INVALID);
+    assert_int_equal(write_mutated(f, copy, "badcrl", &err), CAS_E_INVALID);
     assert_non_null(strstr(err.msg[0], "base64"));
-    free(text);
-    json_decref(copy);
 }
 
 static void
@@ -550,6 +540,28 @@ test_advisory_ids_are_checked_and_bounded(void **state)
     assert_int_equal(cfg.advisory_count, CAS_TEE_SIM_MAX_ADVISORIES);
 }
 
+static void
+test_a_hand_filled_config_with_a_bad_status_or_advisory_is_refused(void **state)
+{
+    const struct fixture *f = *state;
+    struct cas_tee_sim_config cfg;
+    struct cas_tee_sim *sim;
+
+    cas_tee_sim_config_init(&cfg);
+    cfg.tcb_status = (enum cas_tee_tcb_status)CAS_TEE_TCB_STATUS_COUNT;
+    assert_null(sim_on_machine(f->dir, "id\n", &cfg));
+    cas_tee_sim_config_init(&cfg);
+    memset(cfg.advisories[1], 'A', CAS_TEE_SIM_ADVISORY_LEN); /* no terminator */
+    assert_null(sim_on_machine(f->dir, "id\n", &cfg));
+    cas_tee_sim_config_init(&cfg);
+    cfg.advisory_count = CAS_TEE_SIM_MAX_ADVISORIES + 1;
+    assert_null(sim_on_machine(f->dir, "id\n", &cfg));
+    cas_tee_sim_config_init(&cfg);
+    sim = sim_on_machine(f->dir, "id\n", &cfg); /* the same config, valid again */
+    assert_non_null(sim);
+    cas_tee_sim_free(sim);
+}
+
 int
 main(void)
 {
@@ -563,13 +575,14 @@ main(void)
         cmocka_unit_test(test_each_configured_status_is_the_status_of_the_first_matching_level),
         cmocka_unit_test(test_the_default_is_out_of_date_with_the_two_published_advisories),
         cmocka_unit_test(test_the_collateral_is_signed_once_a_day_and_anew_the_next_day),
-        cmocka_unit_test(test_a_time_before_1970_is_refused),
+        cmocka_unit_test(test_a_time_outside_the_four_digit_years_is_refused),
         cmocka_unit_test(test_the_directory_writer_lays_out_a_testdata_case),
         cmocka_unit_test(test_the_directory_writer_refuses_collateral_without_a_member),
         cmocka_unit_test(test_the_directory_writer_refuses_a_crl_that_is_not_base64),
         cmocka_unit_test(test_the_directory_writer_refuses_text_that_is_not_a_json_object),
         cmocka_unit_test(test_status_names_round_trip_and_unknown_ones_are_refused),
         cmocka_unit_test(test_advisory_ids_are_checked_and_bounded),
+        cmocka_unit_test(test_a_hand_filled_config_with_a_bad_status_or_advisory_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

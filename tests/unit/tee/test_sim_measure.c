@@ -167,6 +167,9 @@ test_mrsigner_of_the_published_key_is_sha256_of_its_little_endian_modulus(void *
     expected_mrsigner(key, want);
     assert_int_equal(cas_tee_sim_mrsigner_from_pem(pem, strlen(pem), got, &err), CAS_OK);
     assert_memory_equal(got, want, 32);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(cas_tee_sim_mrsigner_default(got, &err), CAS_OK);
+    assert_memory_equal(got, want, 32);
     EVP_PKEY_free(key);
 }
 

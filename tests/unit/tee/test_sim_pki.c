@@ -38,7 +38,6 @@ setup(void **state)
     struct quote_view v;
     uint8_t rd[64] = {0}, *q = NULL;
     size_t qlen = 0;
-    char path[4200];
     STACK_OF(X509) * chain;
     ASN1_OBJECT *obj = OBJ_txt2obj("1.2.840.113741.1.13.1", 1);
     int idx;
@@ -46,11 +45,8 @@ setup(void **state)
 
     memset(&enc, 0, sizeof(enc));
     f->dir = make_temp_dir();
-    snprintf(path, sizeof(path), "%s/machine-id", f->dir);
-    write_file(path, MACHINE_ID, strlen(MACHINE_ID));
     cas_tee_sim_config_init(&cfg);
-    cfg.machine_id_path = path;
-    if (cas_tee_sim_new(&cfg, &sim, &err) != CAS_OK ||
+    if ((sim = sim_on_machine(f->dir, MACHINE_ID, &cfg)) == NULL ||
         cas_tee_sim_quote(sim, &enc, rd, &q, &qlen, &err) != CAS_OK ||
         !quote_view_parse(q, qlen, &v))
         return -1;

@@ -33,14 +33,10 @@ setup(void **state)
     struct fixture *f = calloc(1, sizeof(*f));
     struct cas_tee_sim_config cfg;
     struct cas_err err = {0};
-    char path[4200];
 
     f->dir = make_temp_dir();
-    snprintf(path, sizeof(path), "%s/machine-id", f->dir);
-    write_file(path, "0123456789abcdef0123456789abcdef\n", 33);
     cas_tee_sim_config_init(&cfg);
-    cfg.machine_id_path = path;
-    if (cas_tee_sim_new(&cfg, &f->sim, &err) != CAS_OK)
+    if ((f->sim = sim_on_machine(f->dir, "0123456789abcdef0123456789abcdef\n", &cfg)) == NULL)
         return -1;
     for (int i = 0; i < 32; i++) {
         f->enc.mrenclave[i] = (uint8_t)(0xA0 + i);
