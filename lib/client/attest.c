@@ -405,10 +405,10 @@ cas_attest_check(const struct cas_attest_report *r, const uint8_t *nonce, size_t
                    "it only for testing with --only_for_testing-debug");
     if (e->trust_any && !vd.debug)
         problem(o, "--only_for_testing-trust-any is only allowed if CAS is in debug mode");
-    check_tcb(e, &vd, revoked, advisories[0] != '\0' ? advisories : "no advisories", o);
     if (vd.debug && e->debug)
         warning(o, "CAS '%s' runs in %s, which cannot protect secrets", cas,
                 o->simulator ? "the software TEE simulator" : "a debug enclave");
+    check_tcb(e, &vd, revoked, advisories[0] != '\0' ? advisories : "no advisories", o);
     if (o->n_problems == 0 && root != NULL &&
         (o->chain_pem = cas_strdup(r->cas_certificate)) == NULL) {
         X509_free(root);

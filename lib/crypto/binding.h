@@ -5,10 +5,11 @@
 #ifndef CAS_CRYPTO_BINDING_H
 #define CAS_CRYPTO_BINDING_H
 
-#include <openssl/x509.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/x509.h>
+#include <stdbool.h>
 
 /*
  * CAS evidence: SHA-256("CAS-ATTEST-1" || 0x00 || nonce || SHA-256(root SPKI) ||
