@@ -44,5 +44,7 @@ int cas_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(p
 
 /* Commands, one file each. */
 int cas_cmd_version(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_session_check(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_session_calculate_hash(struct cas_cli *cli, int argc, char **argv);
 
 #endif
