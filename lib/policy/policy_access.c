@@ -117,7 +117,7 @@ check_list(struct ck *c, size_t which, const struct pnode *n, json_t *o)
     }
     l->is_present = true;
     if ((l->entries = ck_alloc(c, k * sizeof(*l->entries))) == NULL ||
-        (arr = json_array()) == NULL)
+        (arr = ck_arr(c)) == NULL)
         goto out;
     for (size_t i = 0; i < k; i++) {
         size_t m2 = items ? ck_push_i(c, i) : c->plen;
@@ -159,7 +159,7 @@ ck_access(struct ck *c, const struct pnode *n, json_t *top)
         ck_set(c, top, "access_policy", ck_json_str(c, n->text));
         goto out;
     }
-    if ((o = json_object()) == NULL) {
+    if ((o = ck_obj(c)) == NULL) {
         c->nomem = true;
         goto out;
     }
@@ -175,7 +175,7 @@ ck_access(struct ck *c, const struct pnode *n, json_t *top)
         if (list_of(&c->p->access, i)->is_present)
             continue;
         c->p->references_creator = true;
-        json_t *def = json_array();
+        json_t *def = ck_arr(c);
         ck_append(c, def, ck_json_str(c, "CREATOR"));
         ck_set(c, o, g_lists[i], def);
     }
@@ -205,7 +205,7 @@ check_tolerate(struct ck *c, const struct pnode *n, bool maa, json_t *o)
     struct cas_policy_security *sec = &c->p->security;
     struct pnode *const *items;
     size_t k = pn_is_null(n) ? 0 : ck_many(n, &items), mark = ck_push(c, "tolerate");
-    json_t *arr = json_array();
+    json_t *arr = ck_arr(c);
 
     for (size_t i = 0; i < k; i++) {
         const struct pnode *it = items ? items[i] : n;
@@ -258,7 +258,7 @@ check_advisories(struct ck *c, const struct pnode *n, json_t *o)
     struct cas_policy_security *sec = &c->p->security;
     struct pnode *const *items;
     size_t k = pn_is_null(n) ? 0 : ck_many(n, &items), mark = ck_push(c, "ignore_advisories");
-    json_t *arr = json_array();
+    json_t *arr = ck_arr(c);
 
     if ((sec->advisories = ck_alloc(c, (k ? k : 1) * sizeof(char *))) == NULL)
         goto out;
@@ -339,7 +339,7 @@ check_sec_attestation(struct ck *c, const struct pnode *n, json_t *so)
         ck_set(c, so, "attestation", ck_json_str(c, n->text));
         goto out;
     }
-    if ((o = json_object()) == NULL) {
+    if ((o = ck_obj(c)) == NULL) {
         c->nomem = true;
         goto out;
     }
@@ -383,7 +383,7 @@ check_sec_attestation(struct ck *c, const struct pnode *n, json_t *so)
         static const char *const modes[] = {"hardware", "sim", "none"};
         json_t *mo = ck_json_str(c, modes[sec->mode]);
         /* mode first: an object keeps insertion order, and the read-back prints it first */
-        json_t *ordered = json_object();
+        json_t *ordered = ck_obj(c);
         const char *key;
         json_t *val;
         ck_set(c, ordered, "mode", mo);
@@ -421,7 +421,7 @@ ck_security(struct ck *c, const struct pnode *n, json_t *top)
         ck_set(c, top, "security", ck_json_str(c, n->text));
         goto out;
     }
-    if ((so = json_object()) == NULL) {
+    if ((so = ck_obj(c)) == NULL) {
         c->nomem = true;
         goto out;
     }

@@ -411,8 +411,8 @@ ck_many(const struct pnode *n, struct pnode *const **items)
 /* ---- placeholders ---- */
 
 static void
-record_use(struct ck *c, struct cas_policy_placeholder *ph, const struct pnode *at,
-           unsigned flags)
+record_use(struct ck *c, struct cas_policy_placeholder *ph, const char *src,
+           const struct pnode *at, unsigned flags)
 {
     if (c->use_count == c->use_cap) {
         size_t cap = c->use_cap ? c->use_cap * 2 : 32;
@@ -425,6 +425,7 @@ record_use(struct ck *c, struct cas_policy_placeholder *ph, const struct pnode *
         c->use_cap = cap;
     }
     c->uses[c->use_count].ph = ph;
+    c->uses[c->use_count].src = src;
     c->uses[c->use_count].line = at->line;
     c->uses[c->use_count].col = at->col;
     c->uses[c->use_count].flags = flags;
@@ -469,7 +470,7 @@ text_of(struct ck *c, const char *s, size_t len, const struct pnode *at, unsigne
     out->ph = arr;
     out->ph_count = n;
     for (size_t i = 0; i < n; i++)
-        record_use(c, &arr[i], at, flags);
+        record_use(c, &arr[i], s, at, flags);
     return ok;
 }
 
@@ -516,26 +517,59 @@ ck_hex_or_ph(struct ck *c, const struct pnode *n, size_t digits, size_t alt_digi
 
 /* ---- the normal form ---- */
 
-json_t *
-ck_json_str(struct ck *c, const char *s)
+/* Every constructor notes a failed allocation; ck_set and ck_append then skip the NULL (a
+ * NULL string from a value already reported as wrong is skipped the same way). */
+static json_t *
+noted(struct ck *c, json_t *j)
 {
-    json_t *j = s ? json_string(s) : NULL;
     if (j == NULL)
         c->nomem = true;
     return j;
 }
 
+json_t *
+ck_json_str(struct ck *c, const char *s)
+{
+    return s != NULL ? noted(c, json_string(s)) : NULL;
+}
+
+json_t *
+ck_arr(struct ck *c)
+{
+    return noted(c, json_array());
+}
+
+json_t *
+ck_obj(struct ck *c)
+{
+    return noted(c, json_object());
+}
+
+json_t *
+ck_int(struct ck *c, unsigned long v)
+{
+    return noted(c, json_integer((json_int_t)v));
+}
+
 void
 ck_set(struct ck *c, json_t *obj, const char *key, json_t *v)
 {
-    if (v == NULL || obj == NULL || json_object_set_new(obj, key, v) != 0)
+    if (v == NULL || obj == NULL) {
+        json_decref(v);
+        return;
+    }
+    if (json_object_set_new(obj, key, v) != 0)
         c->nomem = true;
 }
 
 void
 ck_append(struct ck *c, json_t *arr, json_t *v)
 {
-    if (v == NULL || arr == NULL || json_array_append_new(arr, v) != 0)
+    if (v == NULL || arr == NULL) {
+        json_decref(v);
+        return;
+    }
+    if (json_array_append_new(arr, v) != 0)
         c->nomem = true;
 }
 
@@ -547,21 +581,18 @@ ck_json_value(struct ck *c, const struct pnode *n)
     if (n->type == PN_SCALAR)
         return pn_is_null(n) ? json_null() : ck_json_str(c, n->text);
     if (n->type == PN_SEQ) {
-        if ((j = json_array()) == NULL)
-            goto nomem;
+        if ((j = ck_arr(c)) == NULL)
+            return NULL;
         for (size_t i = 0; i < n->count; i++)
             ck_append(c, j, ck_json_value(c, n->kids[i]));
         return j;
     }
-    if ((j = json_object()) == NULL)
-        goto nomem;
+    if ((j = ck_obj(c)) == NULL)
+        return NULL;
     for (size_t i = 0; i + 1 < n->count; i += 2)
         if (n->kids[i]->type == PN_SCALAR)
             ck_set(c, j, n->kids[i]->text, ck_json_value(c, n->kids[i + 1]));
     return j;
-nomem:
-    c->nomem = true;
-    return NULL;
 }
 
 /* ---- pass 1: variables, tags, keys ---- */
@@ -981,7 +1012,8 @@ host_arg_number(const char *s)
 }
 
 static void
-check_command(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, json_t *o)
+check_command(struct ck *c, struct cas_policy_service *sv, const struct pnode *svc,
+              const struct pnode *n, json_t *o)
 {
     char **args = NULL;
     size_t argc = 0, mark = ck_push(c, "command");
@@ -989,7 +1021,7 @@ check_command(struct ck *c, struct cas_policy_service *sv, const struct pnode *n
     bool seen[1000] = {false};
 
     if (n == NULL) {
-        ck_err(c, NULL, "is required; add command: <program and arguments>");
+        ck_err(c, svc, "is required; add command: <program and arguments>");
         goto out;
     }
     if (n->type == PN_SEQ) {
@@ -1012,7 +1044,7 @@ check_command(struct ck *c, struct cas_policy_service *sv, const struct pnode *n
     }
     sv->argv = ck_alloc(c, argc * sizeof(*sv->argv));
     sv->host_arg = ck_alloc(c, argc * sizeof(*sv->host_arg));
-    if (sv->argv == NULL || sv->host_arg == NULL || (arr = json_array()) == NULL)
+    if (sv->argv == NULL || sv->host_arg == NULL || (arr = ck_arr(c)) == NULL)
         goto out;
     sv->argc = argc;
     for (size_t i = 0; i < argc; i++) {
@@ -1044,7 +1076,7 @@ check_environment(struct ck *c, struct cas_policy_service *sv, const struct pnod
         ck_err(c, n, "expected a mapping of variable names to values");
         goto out;
     }
-    if (n->count == 0 || (env = json_object()) == NULL)
+    if (n->count == 0 || (env = ck_obj(c)) == NULL)
         goto out;
     if ((sv->env = ck_alloc(c, n->count / 2 * sizeof(*sv->env))) == NULL) {
         json_decref(env);
@@ -1117,7 +1149,7 @@ check_signer(struct ck *c, struct cas_policy_signer *sg, const struct pnode *n, 
         ck_set(c, o, "signer", ck_json_str(c, n->text));
         goto out;
     }
-    if (!ck_keys(c, n, keys, "signer") || (so = json_object()) == NULL)
+    if (!ck_keys(c, n, keys, "signer") || (so = ck_obj(c)) == NULL)
         goto out;
     if ((f = pn_get(n, "mrsigner")) == NULL) {
         ck_err(c, n, "'mrsigner' is required; add mrsigner: <64 hex>");
@@ -1143,7 +1175,7 @@ check_signer(struct ck *c, struct cas_policy_signer *sg, const struct pnode *n, 
             iv[i]->pos.line = f->line;
             iv[i]->pos.column = f->col;
             have[i] = true;
-            ck_set(c, so, ints[i], json_integer((json_int_t)num[i]));
+            ck_set(c, so, ints[i], ck_int(c, num[i]));
         }
         ck_pop(c, m2);
     }
@@ -1173,12 +1205,12 @@ check_variant(struct ck *c, struct cas_policy_variant *v, const struct pnode *n,
         ck_append(c, arr, ck_json_str(c, n->text));
         return;
     }
-    if (!ck_keys(c, n, keys, "an attestation variant") || (o = json_object()) == NULL)
+    if (!ck_keys(c, n, keys, "an attestation variant") || (o = ck_obj(c)) == NULL)
         return;
     if ((m = pn_get(n, "mrenclave")) != NULL) {
         struct pnode *const *items;
         size_t k = ck_many(m, &items), mark = ck_push(c, "mrenclave");
-        json_t *ma = json_array();
+        json_t *ma = ck_arr(c);
         if ((v->mrenclave = ck_alloc(c, (k ? k : 1) * sizeof(*v->mrenclave))) != NULL) {
             for (size_t i = 0; i < k; i++) {
                 const struct pnode *it = items ? items[i] : m;
@@ -1223,7 +1255,7 @@ check_attestation(struct ck *c, struct cas_policy_service *sv, const struct pnod
     if ((sv->variants = ck_alloc(c, (k + k2 + 1) * sizeof(*sv->variants))) == NULL)
         return;
     mark = ck_push(c, "attestation");
-    if (k > 0 && (arr = json_array()) != NULL) {
+    if (k > 0 && (arr = ck_arr(c)) != NULL) {
         for (size_t i = 0; i < k; i++) {
             size_t m2 = items ? ck_push_i(c, i) : c->plen;
             check_variant(c, &sv->variants[sv->variant_count++], items ? items[i] : at, arr);
@@ -1239,7 +1271,7 @@ check_attestation(struct ck *c, struct cas_policy_service *sv, const struct pnod
         struct cas_policy_variant *v = &sv->variants[sv->variant_count];
         struct pnode *const *mi;
         size_t n = ck_many(mrs, &mi);
-        json_t *ma = json_array();
+        json_t *ma = ck_arr(c);
         mark = ck_push(c, "mrenclaves");
         v->is_mrenclaves = true;
         v->pos.line = mrs->line;
@@ -1272,7 +1304,7 @@ check_platforms(struct ck *c, struct cas_policy_service *sv, const struct pnode 
 {
     struct pnode *const *items;
     size_t k = pn_is_null(n) ? 0 : ck_many(n, &items), mark = ck_push(c, "platforms");
-    json_t *arr = json_array();
+    json_t *arr = ck_arr(c);
 
     if ((sv->platforms = ck_alloc(c, (k ? k : 1) * sizeof(*sv->platforms))) == NULL)
         goto out;
@@ -1298,6 +1330,15 @@ out:
     ck_pop(c, mark);
 }
 
+/* An fspf_key placeholder names a 32-byte binary secret: its bytes are the key. */
+static bool
+mark_fspf(struct ck *c, const struct cas_policy_value *v)
+{
+    if (v->ph != NULL && c->use_count > 0 && c->uses[c->use_count - 1].ph == v->ph)
+        c->uses[c->use_count - 1].flags |= PH_FSPF;
+    return true;
+}
+
 static void
 check_fspf(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, json_t *o)
 {
@@ -1314,7 +1355,7 @@ check_fspf(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, j
     }
     if ((f = pn_get(n, "fspf_key")) != NULL) {
         mark = ck_push(c, "fspf_key");
-        if (ck_hex_or_ph(c, f, 64, 0, &sv->fspf_key))
+        if (ck_hex_or_ph(c, f, 64, 0, &sv->fspf_key) && mark_fspf(c, &sv->fspf_key))
             ck_set(c, o, "fspf_key", ck_json_str(c, sv->fspf_key.text ? sv->fspf_key.text
                                                                       : f->text));
         ck_pop(c, mark);
@@ -1354,7 +1395,7 @@ check_service(struct ck *c, struct cas_policy_service *sv, const struct pnode *n
 
     sv->pos.line = n->line;
     sv->pos.column = n->col;
-    if (!ck_keys(c, n, service_keys, "a service") || (o = json_object()) == NULL)
+    if (!ck_keys(c, n, service_keys, "a service") || (o = ck_obj(c)) == NULL)
         return;
     if ((f = pn_get(n, "name")) == NULL) {
         ck_err(c, n, "'name' is required; add name: <service name>");
@@ -1372,7 +1413,7 @@ check_service(struct ck *c, struct cas_policy_service *sv, const struct pnode *n
             ck_set(c, o, "image_name", ck_json_str(c, f->text));
         ck_pop(c, mark);
     }
-    check_command(c, sv, pn_get(n, "command"), o);
+    check_command(c, sv, n, pn_get(n, "command"), o);
     if ((f = pn_get(n, "environment")) != NULL)
         check_environment(c, sv, f, o);
     {
@@ -1439,7 +1480,7 @@ check_services(struct ck *c, const struct pnode *n, json_t *top)
                CAS_POLICY_MAX_SERVICES);
         goto out;
     }
-    if (n->count == 0 || (arr = json_array()) == NULL)
+    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
         goto out;
     if ((c->p->services = ck_alloc(c, n->count * sizeof(*c->p->services))) == NULL) {
         json_decref(arr);
@@ -1534,7 +1575,7 @@ check_injection(struct ck *c, struct cas_policy_image *im, const struct pnode *n
         }
     }
     f->path = p->text;
-    if ((o = json_object()) == NULL) {
+    if ((o = ck_obj(c)) == NULL) {
         c->nomem = true;
         return;
     }
@@ -1574,7 +1615,7 @@ check_image_volumes(struct ck *c, struct cas_policy_image *im, const struct pnod
         ck_err(c, n, "expected a list of {name, path}");
         goto out;
     }
-    if (n->count == 0 || (arr = json_array()) == NULL ||
+    if (n->count == 0 || (arr = ck_arr(c)) == NULL ||
         (im->volumes = ck_alloc(c, n->count * sizeof(*im->volumes))) == NULL)
         goto out;
     for (size_t i = 0; i < n->count; i++) {
@@ -1582,7 +1623,7 @@ check_image_volumes(struct ck *c, struct cas_policy_image *im, const struct pnod
         struct cas_policy_image_volume *iv = &im->volumes[im->volume_count];
         size_t m2 = ck_push_i(c, i), m3;
         json_t *vo;
-        if (!ck_keys(c, v, keys, "an image volume") || (vo = json_object()) == NULL) {
+        if (!ck_keys(c, v, keys, "an image volume") || (vo = ck_obj(c)) == NULL) {
             ck_pop(c, m2);
             continue;
         }
@@ -1643,7 +1684,7 @@ check_image(struct ck *c, struct cas_policy_image *im, const struct pnode *n, js
 
     im->pos.line = n->line;
     im->pos.column = n->col;
-    if (!ck_keys(c, n, image_keys, "an image") || (o = json_object()) == NULL)
+    if (!ck_keys(c, n, image_keys, "an image") || (o = ck_obj(c)) == NULL)
         return;
     if ((f = pn_get(n, "name")) == NULL) {
         ck_err(c, n, "'name' is required; add name: <image name>");
@@ -1663,7 +1704,7 @@ check_image(struct ck *c, struct cas_policy_image *im, const struct pnode *n, js
         json_t *fa;
         if (f->type != PN_SEQ) {
             ck_err(c, f, "expected a list of paths or {path, content, permission}");
-        } else if (f->count > 0 && (fa = json_array()) != NULL &&
+        } else if (f->count > 0 && (fa = ck_arr(c)) != NULL &&
                    (im->files = ck_alloc(c, f->count * sizeof(*im->files))) != NULL) {
             for (size_t i = 0; i < f->count; i++) {
                 size_t m2 = ck_push_i(c, i);
@@ -1680,7 +1721,7 @@ check_image(struct ck *c, struct cas_policy_image *im, const struct pnode *n, js
     if ((f = pn_get(n, "provide_secrets")) != NULL && !pn_is_null(f)) {
         struct pnode *const *items;
         size_t k = ck_many(f, &items), mark = ck_push(c, "provide_secrets");
-        json_t *pa = json_array();
+        json_t *pa = ck_arr(c);
         im->has_provide_secrets = true;
         if ((im->provide_secrets = ck_alloc(c, (k ? k : 1) * sizeof(char *))) != NULL) {
             for (size_t i = 0; i < k; i++) {
@@ -1719,7 +1760,7 @@ check_images(struct ck *c, const struct pnode *n, json_t *top)
                CAS_POLICY_MAX_IMAGES);
         goto out;
     }
-    if (n->count == 0 || (arr = json_array()) == NULL)
+    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
         goto out;
     if ((c->p->images = ck_alloc(c, n->count * sizeof(*c->p->images))) == NULL) {
         json_decref(arr);
@@ -1758,7 +1799,7 @@ check_volume_exports(struct ck *c, struct cas_policy_volume *vol, const struct p
                                           {NULL, 0, 0, NULL}};
     struct pnode *const *items;
     size_t k = pn_is_null(n) ? 0 : ck_many(n, &items), mark = ck_push(c, "export");
-    json_t *arr = json_array();
+    json_t *arr = ck_arr(c);
 
     if ((vol->exports = ck_alloc(c, (k ? k : 1) * sizeof(*vol->exports))) == NULL)
         goto out;
@@ -1768,7 +1809,7 @@ check_volume_exports(struct ck *c, struct cas_policy_volume *vol, const struct p
         struct cas_policy_ref *r = &vol->exports[vol->export_count];
         json_t *ro = NULL;
         if (it->type == PN_MAP && (to = pn_get(it, "to")) != NULL) {
-            json_t *w = json_object();
+            json_t *w = ck_obj(c);
             const struct pnode *f;
             if (ck_keys(c, it, keys, "a volume export")) {
                 size_t m3 = ck_push(c, "to");
@@ -1811,7 +1852,7 @@ check_volume(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n,
 
     vol->pos.line = n->line;
     vol->pos.column = n->col;
-    if (!ck_keys(c, n, volume_keys, "a volume") || (o = json_object()) == NULL)
+    if (!ck_keys(c, n, volume_keys, "a volume") || (o = ck_obj(c)) == NULL)
         return;
     mark = ck_push(c, "name");
     if ((f = pn_get(n, "name")) == NULL)
@@ -1827,7 +1868,7 @@ check_volume(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n,
                      "remove them");
     if ((f = pn_get(n, "fspf_key")) != NULL) {
         mark = ck_push(c, "fspf_key");
-        if (ck_hex_or_ph(c, f, 64, 0, &vol->fspf_key))
+        if (ck_hex_or_ph(c, f, 64, 0, &vol->fspf_key) && mark_fspf(c, &vol->fspf_key))
             ck_set(c, o, "fspf_key",
                    ck_json_str(c, vol->fspf_key.text ? vol->fspf_key.text : f->text));
         ck_pop(c, mark);
@@ -1882,7 +1923,7 @@ check_volumes(struct ck *c, const struct pnode *n, json_t *top)
                CAS_POLICY_MAX_VOLUMES);
         goto out;
     }
-    if (n->count == 0 || (arr = json_array()) == NULL)
+    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
         goto out;
     if ((c->p->volumes = ck_alloc(c, n->count * sizeof(*c->p->volumes))) == NULL) {
         json_decref(arr);
@@ -1957,7 +1998,7 @@ check_cross(struct ck *c)
 static cas_rc
 validate(struct ck *c, struct pnode *root)
 {
-    json_t *top = json_object();
+    json_t *top = ck_obj(c);
     const struct pnode *n;
 
     if (top == NULL)

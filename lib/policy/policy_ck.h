@@ -18,6 +18,7 @@
 
 struct ph_use {
     struct cas_policy_placeholder *ph;
+    const char *src; /* the text it is in (ph->offset, ph->len) */
     unsigned line, col, flags;
     const char *path;
 };
@@ -86,7 +87,10 @@ bool ck_hex_or_ph(struct ck *c, const struct pnode *n, size_t digits, size_t alt
                   struct cas_policy_value *v);
 
 /* The normal form. */
-json_t *ck_json_str(struct ck *c, const char *s);
+json_t *ck_json_str(struct ck *c, const char *s); /* NULL s: NULL, nothing noted */
+json_t *ck_arr(struct ck *c);
+json_t *ck_obj(struct ck *c);
+json_t *ck_int(struct ck *c, unsigned long v);
 void ck_set(struct ck *c, json_t *obj, const char *key, json_t *v);
 void ck_append(struct ck *c, json_t *arr, json_t *v);
 /* A YAML subtree as JSON (config fragments): plain nulls are null, other scalars raw text. */

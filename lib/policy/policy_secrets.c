@@ -153,7 +153,7 @@ ref_from_url(struct ck *c, const struct pnode *n, enum ref_use use, struct cas_p
 static json_t *
 ref_json(struct ck *c, const struct cas_policy_ref *r)
 {
-    json_t *o = json_object();
+    json_t *o = ck_obj(c);
 
     if (r->session)
         ck_set(c, o, "session", ck_json_str(c, r->session));
@@ -358,8 +358,10 @@ check_kind(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, boo
     const char *best = NULL;
     size_t best_d = 3;
 
-    if (ck_str(c, n) == NULL)
+    if (ck_str(c, n) == NULL) {
+        *later = true;
         goto out;
+    }
     for (size_t i = 0; i < sizeof(g_kinds) / sizeof(g_kinds[0]); i++) {
         size_t d;
         if (strcmp(n->text, g_kinds[i].name) == 0) {
@@ -526,7 +528,7 @@ check_x509_params(struct ck *c, struct cas_policy_secret *s, const struct pnode 
             continue;
         k = ck_many(f, &items);
         mark = ck_push(c, key);
-        arr = json_array();
+        arr = ck_arr(c);
         if ((*list = ck_alloc(c, (k ? k : 1) * sizeof(char *))) != NULL) {
             for (size_t i = 0; i < k; i++) {
                 const struct pnode *it = items ? items[i] : f;
@@ -593,7 +595,7 @@ check_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
             (void)ck_uint(c, f, 1, 65536, &v);
         if (f != NULL || generated) {
             s->size = (unsigned)v;
-            ck_set(c, o, "size", json_integer((json_int_t)v));
+            ck_set(c, o, "size", ck_int(c, v));
         }
         ck_pop(c, mark);
     }
@@ -651,7 +653,7 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
 
     s->pos.line = n->line;
     s->pos.column = n->col;
-    if (!ck_keys(c, n, secret_keys, "a secret") || (o = json_object()) == NULL)
+    if (!ck_keys(c, n, secret_keys, "a secret") || (o = ck_obj(c)) == NULL)
         return;
     mark = ck_push(c, "name");
     if ((f = pn_get(n, "name")) == NULL)
@@ -665,6 +667,10 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
     imp = pn_get(n, "import");
     if (val != NULL && imp != NULL)
         ck_err(c, n, "a secret has one source: give value or import, not both");
+    if (pn_get(n, "import_akv") != NULL) { /* reported as later by ck_keys */
+        ck_append(c, arr, o);
+        return;
+    }
     if ((f = pn_get(n, "kind")) != NULL) {
         check_kind(c, s, f, &later);
         if (!later)
@@ -674,7 +680,7 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
                      "private-key, public-key, x509-ca, x509 or config-fragment");
         later = true;
     }
-    if (later || pn_get(n, "import_akv") != NULL) {
+    if (later) {
         ck_append(c, arr, o);
         return;
     }
@@ -703,7 +709,7 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
         s->source != CAS_POLICY_IMPORTED) {
         struct pnode *const *items;
         size_t k = ck_many(f, &items);
-        json_t *ea = json_array(), *ro;
+        json_t *ea = ck_arr(c), *ro;
         mark = ck_push(c, "export");
         if ((s->exports = ck_alloc(c, (k ? k : 1) * sizeof(*s->exports))) != NULL) {
             for (size_t i = 0; i < k; i++) {
@@ -863,7 +869,7 @@ ck_secrets(struct ck *c, const struct pnode *n, json_t *top)
                CAS_POLICY_MAX_SECRETS);
         goto out;
     }
-    if (n->count == 0 || (arr = json_array()) == NULL)
+    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
         goto out;
     if ((c->p->secrets = ck_alloc(c, n->count * sizeof(*c->p->secrets))) == NULL) {
         json_decref(arr);
@@ -971,15 +977,16 @@ ck_resolve_placeholders(struct ck *c)
             continue;
         }
         if (!format_allowed(s->kind, ph->format)) {
-            ck_err_raw(c, &at, "%s: secret '%s' of kind %s has no format '%s'", path, s->name,
-                       kind_name(s->kind),
-                       ph->old_suffix ? strrchr(ph->name, '.') : cas_policy_format_name(ph->format));
+            ck_err_raw(c, &at, "%s: placeholder '%.*s': secret '%s' of kind %s has no such "
+                               "format (policy.md §9 lists each kind's formats)",
+                       path, (int)(ph->len > 300 ? 300 : ph->len), u->src + ph->offset, s->name,
+                       kind_name(s->kind));
             continue;
         }
         if (s->kind == CAS_POLICY_KIND_UNKNOWN)
             continue;
         ef = effective_format(s->kind, ph->format);
-        if (cas_policy_format_is_binary(ef) &&
+        if (cas_policy_format_is_binary(ef) && (u->flags & PH_FSPF) == 0 &&
             ((u->flags & (PH_NO_BINARY | PH_STRUCT)) != 0 || ph->escape_json))
             ck_err_raw(c, &at, "%s: '$$%s::%s…$$' gives binary output (%s), which is refused "
                                "%s; use a text format such as %s",
