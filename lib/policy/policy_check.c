@@ -971,6 +971,10 @@ split_command(struct ck *c, const struct pnode *n, char ***out, size_t *count)
                 cas_buf_addc(&b, s[i++]);
             }
         }
+        if (b.failed) {
+            c->nomem = true;
+            ok = false;
+        }
         if (!ok || !in_arg)
             break;
         if (argc == cap) {
