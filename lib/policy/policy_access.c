@@ -179,7 +179,16 @@ ck_access(struct ck *c, const struct pnode *n, json_t *top)
         ck_append(c, def, ck_json_str(c, "CREATOR"));
         ck_set(c, o, g_lists[i], def);
     }
-    ck_set(c, top, "access_policy", o);
+    { /* in §10's order, so the read-back prints the same whatever was written */
+        json_t *ordered = ck_obj(c);
+        for (size_t i = 0; i < 5; i++) {
+            json_t *l = json_object_get(o, g_lists[i]);
+            if (l != NULL)
+                ck_set(c, ordered, g_lists[i], json_incref(l));
+        }
+        json_decref(o);
+        ck_set(c, top, "access_policy", ordered);
+    }
 out:
     ck_pop(c, mark);
 }
