@@ -55,5 +55,7 @@ int cas_cmd_set_default(struct cas_cli *cli, int argc, char **argv);
 int cas_cmd_show_certificate(struct cas_cli *cli, int argc, char **argv);
 int cas_cmd_show_identification(struct cas_cli *cli, int argc, char **argv);
 int cas_cmd_cas_version(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_session_check(struct cas_cli *cli, int argc, char **argv);
+int cas_cmd_session_calculate_hash(struct cas_cli *cli, int argc, char **argv);
 
 #endif

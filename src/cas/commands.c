@@ -98,6 +98,39 @@ static const char help_show_identification[] =
 static const char help_cas_version[] =
     "Usage: cas cas version [-c CAS]\n\nAsks the CAS (through its pin) for its version and build "
     "time.\n";
+static const char help_session_check[] =
+    "Usage: cas session check [OPTIONS] FILE\n"
+    "\n"
+    "Checks the session FILE locally (no CAS needed): prints the normalised session (defaults\n"
+    "filled in, explicit secret values included, as written) and exits 0, or prints every\n"
+    "problem as FILE:LINE:COLUMN: error: TEXT on stderr and exits 1. Warnings are printed the\n"
+    "same way and do not fail the check unless --fail-on-warning is given.\n"
+    "\n"
+    "Options:\n"
+    "  -e NAME=VALUE        value of the template variable $NAME or ${NAME} (repeatable; the\n"
+    "                       last one wins; beats --use-env)\n"
+    "      --use-env        take template variables from the environment too\n"
+    "  -n, --name NAME      replace the session's name (after substitution)\n"
+    "      --fail-on-warning  treat warnings as errors\n"
+    "  -h, --help           this help\n";
+
+static const char help_session_hash[] =
+    "Usage: cas session calculate-hash [OPTIONS] FILE\n"
+    "\n"
+    "Prints the hash of the session FILE (64 lowercase hex), computed offline exactly as a CAS\n"
+    "computes it (policy.md section 12). When the session references its creator (explicitly\n"
+    "or through the default access policy) and FILE gives no creator, the hash needs the\n"
+    "uploader's key: --with-self-as-creator tls uses the CLI identity, or --identity's.\n"
+    "\n"
+    "Options:\n"
+    "  -e NAME=VALUE        value of the template variable $NAME or ${NAME} (repeatable)\n"
+    "      --use-env        take template variables from the environment too\n"
+    "  -n, --name NAME      replace the session's name (after substitution)\n"
+    "      --fail-on-warning  treat warnings as errors\n"
+    "      --identity FILE  a PEM certificate (and optionally its key) to use as the identity\n"
+    "      --with-self-as-creator tls\n"
+    "                       pretend the identity created the session\n"
+    "  -h, --help           this help\n";
 
 const struct cas_cmd cas_commands[] = {
     {"version", NULL, cas_cmd_version, "the CLI's version and default release signer", help_version,
@@ -121,6 +154,10 @@ const struct cas_cmd cas_commands[] = {
      help_cert_hash, NULL},
     {"quote", "verify", cas_cmd_quote_verify, "verify an Intel DCAP quote and print its verdict",
      help_quote_verify, NULL},
+    {"session", "check", cas_cmd_session_check, "check a session file and print it normalised",
+     help_session_check, NULL},
+    {"session", "calculate-hash", cas_cmd_session_calculate_hash,
+     "print the hash of a session file, offline", help_session_hash, NULL},
 
     /* compat.md §2: later */
     {"verify-audit-log", NULL, NULL, NULL, NULL, LATER},

@@ -1,0 +1,6 @@
+# lib/policy: the session parser (whole pipeline: YAML, validation, normal form, read-back) and
+# the template/placeholder scanner. Seeded from fuzz/corpus/<name>/ and the session corpus.
+cas_fuzz_target(policy SOURCE ${CMAKE_CURRENT_LIST_DIR}/fuzz_policy.c LIBS cas_policy
+                SEEDS ${PROJECT_SOURCE_DIR}/tests/policy/corpus)
+cas_fuzz_target(policy_template SOURCE ${CMAKE_CURRENT_LIST_DIR}/fuzz_policy_template.c
+                LIBS cas_policy)
