@@ -7,7 +7,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
 #include <stdbool.h>
 
 #include "policy/policy.h"
