@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <malloc.h>
 #include <openssl/crypto.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -15,25 +14,10 @@
 #include "util/alloc.h"
 #include "util/file.h"
 
-static void *
-wipe_alloc(size_t n)
-{
-    return malloc(n);
-}
-
-static void
-wipe_free(void *p)
-{
-    if (p == NULL)
-        return;
-    OPENSSL_cleanse(p, malloc_usable_size(p));
-    free(p);
-}
-
 void
 cas_cli_json_wiping(void)
 {
-    json_set_alloc_funcs(wipe_alloc, wipe_free);
+    json_set_alloc_funcs(cas_wipe_malloc, cas_wipe_free);
 }
 
 static char *
@@ -157,7 +141,7 @@ cas_cli_state_save(struct cas_cli_state *st, struct cas_err *err)
     if ((text = json_dumps(st->root, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory");
     rc = cas_file_write_atomic(st->path, text, strlen(text), 0600, err);
-    wipe_free(text);
+    cas_wipe_free(text);
     if (rc == CAS_OK)
         st->exists = true;
     return rc;

@@ -256,7 +256,8 @@ cas_http_reply(struct cas_http_req *req, int status, const char *content_type, c
 void
 cas_http_reply_json(struct cas_http_req *req, int status, json_t *json)
 {
-    char *text = json != NULL ? json_dumps(json, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    /* api.md's form: ", " and ": " separators, keys in the order they were built. */
+    char *text = json != NULL ? json_dumps(json, JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) : NULL;
 
     if (text == NULL) {
         static const char oom[] = "{\"msg\": [\"Internal error\", \"out of memory\"]}";

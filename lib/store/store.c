@@ -33,6 +33,35 @@ static const char *const migrations[] = {
     " leaf_key BLOB NOT NULL,"
     " created_at BIGINT NOT NULL,"
     " updated_at BIGINT NOT NULL);",
+    /* 2: sessions. Every version is kept, keyed by its hash, its normalised document sealed;
+     * cas_session names the current one. Secret values are sealed, one row per secret. */
+    "CREATE TABLE cas_session_version ("
+    " name TEXT NOT NULL,"
+    " hash TEXT NOT NULL,"
+    " predecessor TEXT,"
+    " creator TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " document BLOB NOT NULL,"
+    " PRIMARY KEY (name, hash));"
+    "CREATE TABLE cas_session ("
+    " name TEXT PRIMARY KEY,"
+    " hash TEXT NOT NULL,"
+    " parent TEXT NOT NULL,"
+    " updated_at BIGINT NOT NULL);"
+    "CREATE INDEX cas_session_parent ON cas_session (parent);"
+    "CREATE TABLE cas_secret ("
+    " session TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " value BLOB NOT NULL,"
+    " expires_at BIGINT,"
+    " renew_at BIGINT,"
+    " updated_at BIGINT NOT NULL,"
+    " PRIMARY KEY (session, name));"
+    "CREATE TABLE cas_import ("
+    " importer TEXT NOT NULL,"
+    " exporter TEXT NOT NULL,"
+    " PRIMARY KEY (importer, exporter));"
+    "CREATE INDEX cas_import_exporter ON cas_import (exporter);",
 };
 
 struct cas_store {

@@ -1,6 +1,8 @@
 /* alloc.c - malloc and friends behind a fault hook (alloc.h). */
 #include "util/alloc.h"
 
+#include <malloc.h>
+#include <openssl/crypto.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,4 +63,19 @@ char *
 cas_strdup(const char *s)
 {
     return cas_strndup(s, strlen(s));
+}
+
+void *
+cas_wipe_malloc(size_t n)
+{
+    return malloc(n == 0 ? 1 : n);
+}
+
+void
+cas_wipe_free(void *p)
+{
+    if (p == NULL)
+        return;
+    OPENSSL_cleanse(p, malloc_usable_size(p));
+    free(p);
 }

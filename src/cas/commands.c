@@ -131,11 +131,66 @@ static const char help_session_hash[] =
     "      --with-self-as-creator tls\n"
     "                       pretend the identity created the session\n"
     "  -h, --help           this help\n";
+#define CAS_OPTS                                                                                   \
+    "  -c, --cas CAS       the attested CAS to use (default: the default CAS)\n"                   \
+    "  --cas-cert FILE     trust the chain in FILE for this command instead of a pin\n"            \
+    "  --retries N         retries after connection errors (default 3)\n"                          \
+    "  --identity FILE     the client identity (PEM key and certificate) instead of the CLI's\n"
+#define VAR_OPTS                                                                                   \
+    "  -e NAME=VALUE       a template variable (repeatable; wins over --use-env)\n"                \
+    "  --use-env           take template variables from the environment\n"                         \
+    "  -n, --name NAME     the session's name, after substitution\n"                               \
+    "  --fail-on-warning   treat warnings as errors\n"
+static const char help_session_create[] =
+    "Usage: cas session create FILE [OPTIONS]\n"
+    "\n"
+    "Checks FILE locally (problems as FILE:LINE:COLUMN), uploads the normalised session and\n"
+    "prints its hash (64 hex) once it equals the hash computed locally. A file with a\n"
+    "predecessor updates, as the CAS decides.\n\n" VAR_OPTS CAS_OPTS;
+static const char help_session_update[] =
+    "Usage: cas session update FILE [OPTIONS]\n"
+    "\n"
+    "As create, for a successor: a missing 'predecessor' is filled in with the active session's\n"
+    "hash (this needs 'read' on it).\n\n" VAR_OPTS CAS_OPTS;
+static const char help_session_read[] = "Usage: cas session read NAME [--hash HASH] [OPTIONS]\n"
+                                        "\n"
+                                        "Prints the normalised session (or an earlier version with "
+                                        "--hash).\n\n" CAS_OPTS;
+static const char help_session_delete[] = "Usage: cas session delete NAME [OPTIONS]\n"
+                                          "\n"
+                                          "Deletes every version and secret value of NAME (needs "
+                                          "its 'delete' right).\n\n" CAS_OPTS;
+static const char help_session_list[] = "Usage: cas session list NAMESPACE [OPTIONS]\n"
+                                        "\n"
+                                        "One session name per line (needs 'list_sessions' on "
+                                        "NAMESPACE).\n\n" CAS_OPTS;
+static const char help_session_verify[] =
+    "Usage: cas session verify FILE [OPTIONS]\n"
+    "\n"
+    "Compares FILE, normalised, with the active session of its name (creator and predecessor\n"
+    "taken from the CAS where FILE omits them). Equal: prints the active hash. Different: exit\n"
+    "1 naming the first differing path; no value is printed.\n\n" VAR_OPTS CAS_OPTS;
+static const char help_values_get[] =
+    "Usage: cas values get SESSION [SECRET] [-c CAS] [--json]\n"
+    "\n"
+    "Prints a public value (export_public: true): text, hex, PEM or JSON; with --json or\n"
+    "without SECRET, the CAS's JSON answer.\n";
 
 const struct cas_cmd cas_commands[] = {
     {"version", NULL, cas_cmd_version, "the CLI's version and default release signer", help_version,
      NULL},
     {"attest", NULL, cas_cmd_attest, "verify a CAS and pin its certificate", help_attest, NULL},
+    {"session", "create", cas_cmd_session_create, "upload a new session", help_session_create,
+     NULL},
+    {"session", "update", cas_cmd_session_update, "upload a successor of a session",
+     help_session_update, NULL},
+    {"session", "read", cas_cmd_session_read, "print a session", help_session_read, NULL},
+    {"session", "delete", cas_cmd_session_delete, "delete a session", help_session_delete, NULL},
+    {"session", "list", cas_cmd_session_list, "the sessions of a namespace", help_session_list,
+     NULL},
+    {"session", "verify", cas_cmd_session_verify, "compare a file with the active session",
+     help_session_verify, NULL},
+    {"values", "get", cas_cmd_values_get, "read a public value", help_values_get, NULL},
     {"list", NULL, cas_cmd_list, "the attested CASes", help_list, NULL},
     {"set-default", NULL, cas_cmd_set_default, "choose the default CAS", help_set_default, NULL},
     {"show-certificate", NULL, cas_cmd_show_certificate, "the pinned chain of a CAS (PEM)",

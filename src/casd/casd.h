@@ -14,6 +14,7 @@
 #include "selfattest.h"
 
 struct cas_store;
+struct cas_secret;
 
 struct casd {
     struct cas_store *store;
@@ -23,7 +24,15 @@ struct casd {
     pthread_mutex_t id_lock; /* guards identity.leaf* during renewal */
     struct casd_identity identity;
     struct casd_tee tee;
+    const struct cas_secret *sealing_key; /* values at rest are sealed under it */
 };
+
+/* The session API (sessions.c). */
+void casd_handle_session_upload(struct cas_http_req *req);
+void casd_handle_session_read(struct cas_http_req *req);
+void casd_handle_session_list(struct cas_http_req *req);
+void casd_handle_session_delete(struct cas_http_req *req);
+void casd_handle_values(struct cas_http_req *req);
 
 /* Routes of the client API and the enclave API (routes.c). */
 extern const struct cas_http_route casd_client_routes[];

@@ -332,6 +332,7 @@ main(int argc, char **argv)
         status = fail("cannot start", &err);
         goto out;
     }
+    d.sealing_key = sealing_key;
     if (cas_store_open(cas_config_get(&cfg, "database"), db_path, &d.store, &err) != CAS_OK) {
         status = fail("cannot open the database", &err);
         goto out;

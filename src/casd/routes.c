@@ -82,6 +82,12 @@ const struct cas_http_route casd_client_routes[] = {
     {"GET", "/", status_page},
     {"GET", "/v1/health", health},
     {"GET", "/v1/attest", casd_handle_attest},
+    {"POST", "/v1/sessions", casd_handle_session_upload},
+    {"POST", "/session", casd_handle_session_upload},
+    {"GET", "/v1/sessions", casd_handle_session_list},
+    {"GET", "/v1/sessions/*", casd_handle_session_read},
+    {"DELETE", "/v1/sessions/*", casd_handle_session_delete},
+    {"GET", "/v1/values/*", casd_handle_values},
 };
 const size_t casd_client_route_count = sizeof(casd_client_routes) / sizeof(casd_client_routes[0]);
 

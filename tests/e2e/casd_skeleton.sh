@@ -22,7 +22,7 @@ pass "zero-configuration start"
 
 # 2. The seed's curl line.
 body=$("${CURL[@]}" https://cas:8081/v1/health)
-[ "$body" = '{"status":"ok","version":"0.1.0"}' ] || fail "health answered '$body'"
+[ "$body" = '{"status": "ok", "version": "0.1.0"}' ] || fail "health answered '$body'"
 pass "curl --cacert cas-chain.pem --connect-to reaches /v1/health"
 
 # 3. The TLS certificate verifies against root and intermediate and carries the SANs.

@@ -65,7 +65,7 @@ openssl x509 -in "$T/cas_cert.crt" -text -noout >/dev/null || fail "openssl x509
 openssl s_client -connect $ADDR:8081 -verify_hostname cas -CAfile "$T/cas_cert.crt" </dev/null 2>/dev/null |
   grep -q 'Verify return code: 0 (ok)' || fail "openssl s_client -verify_hostname cas does not verify"
 body=$(curl -sS --cacert "$T/cas_cert.crt" --connect-to cas:8081:$ADDR:8081 https://cas:8081/v1/health)
-[ "$body" = '{"status":"ok","version":"0.1.0"}' ] || fail "curl --cacert cas_cert.crt: $body"
+[ "$body" = '{"status": "ok", "version": "0.1.0"}' ] || fail "curl --cacert cas_cert.crt: $body"
 st=0; curl -sS --cacert "$CAS_SOURCE_DIR/tests/e2e/data/other-ca.pem" --connect-to cas:8081:$ADDR:8081 \
   https://cas:8081/v1/health >"$T/wrong.out" 2>&1 || st=$?
 { [ "$st" = 35 ] || [ "$st" = 60 ]; } || fail "a wrong --cacert gave curl exit $st"

@@ -1,0 +1,973 @@
+/*
+ * sessions.c - the session API of api.md §2.2: upload (create or update) in one write
+ * transaction, read (current or an earlier version), list a namespace, delete, and the public
+ * values API. Permission is checked before anything else is revealed: a caller without `read`
+ * gets the same 404 as for a missing session, and no hash can be probed without rights.
+ */
+#include "store/sessions.h"
+
+#include <stdarg.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "casd.h"
+#include "crypto/seal.h"
+#include "dcap/collateral.h"
+#include "http/server.h"
+#include "policy/policy.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/codec.h"
+#include "util/log.h"
+#include "util/secret.h"
+#include "values.h"
+
+#define NAME_MAX_LEN 1024
+#define SEGMENT_MAX 128
+#define SEGMENTS_MAX 16
+
+/* ---- names and paths ---- */
+
+static bool
+name_valid(const char *s)
+{
+    size_t seg = 0, segs = 1, len = strlen(s);
+
+    if (len == 0 || len > NAME_MAX_LEN)
+        return false;
+    for (const char *p = s;; p++) {
+        if (*p == '/' || *p == '\0') {
+            if (seg == 0 || seg > SEGMENT_MAX || (seg == 1 && p[-1] == '.') ||
+                (seg == 2 && p[-1] == '.' && p[-2] == '.'))
+                return false;
+            if (*p == '\0')
+                break;
+            seg = 0;
+            if (++segs > SEGMENTS_MAX)
+                return false;
+            continue;
+        }
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '.' || *p == '~' || *p == '-'))
+            return false;
+        seg++;
+    }
+    return true;
+}
+
+/* Strict percent-decoding of a path part: %XX only, no NUL, no '+' as space. */
+static bool
+pct_decode(const char *in, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        uint8_t b;
+        if (o + 1 >= cap)
+            return false;
+        if (in[i] == '%') {
+            if (len - i < 3 || !cas_hex_decode_exact(in + i + 1, 2, &b, 1) || b == 0)
+                return false;
+            out[o++] = (char)b;
+            i += 2;
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    out[o] = '\0';
+    return true;
+}
+
+static void
+parent_of(const char *name, char *out, size_t cap)
+{
+    const char *slash = strrchr(name, '/');
+    size_t n = slash != NULL ? (size_t)(slash - name) : 0;
+
+    (void)snprintf(out, cap, "%.*s", (int)n, name);
+}
+
+/* A reference as written (./x, ../x, ../../x, .., absolute) from session `from`. */
+static bool
+resolve_ref(const char *from, const char *ref, char *out, size_t cap)
+{
+    char base[NAME_MAX_LEN + 1];
+
+    if (ref == NULL)
+        return false;
+    if (strncmp(ref, "./", 2) == 0) {
+        (void)snprintf(out, cap, "%s/%s", from, ref + 2);
+        return name_valid(out);
+    }
+    if (strncmp(ref, "../", 3) != 0 && strcmp(ref, "..") != 0) {
+        (void)snprintf(out, cap, "%s", ref); /* absolute */
+        return name_valid(out);
+    }
+    (void)snprintf(base, sizeof(base), "%s", from);
+    while (strncmp(ref, "../", 3) == 0 || strcmp(ref, "..") == 0) {
+        char up[NAME_MAX_LEN + 1];
+        parent_of(base, up, sizeof(up));
+        memcpy(base, up, strlen(up) + 1);
+        ref += ref[2] == '/' ? 3 : 2;
+    }
+    if (*ref == '\0')
+        (void)snprintf(out, cap, "%s", base);
+    else if (base[0] != '\0')
+        (void)snprintf(out, cap, "%s/%s", base, ref);
+    else
+        (void)snprintf(out, cap, "%s", ref);
+    return name_valid(out);
+}
+
+/* ---- access (policy.md §10) ---- */
+
+enum list_kind { L_READ, L_UPDATE, L_CREATE, L_LIST, L_DELETE };
+
+static int
+list_allows(const struct cas_policy_access_list *l, const uint8_t creator[32],
+            const struct cas_http_req *req)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        const struct cas_policy_access_entry *e = &l->entries[i];
+        switch (e->kind) {
+        case CAS_POLICY_ACCESS_ANY:
+            return 1;
+        case CAS_POLICY_ACCESS_NONE:
+            return 0;
+        case CAS_POLICY_ACCESS_CREATOR:
+            if (req->has_peer && memcmp(req->peer_key_hash, creator, 32) == 0)
+                return 1;
+            break;
+        case CAS_POLICY_ACCESS_KEY_HASH:
+        case CAS_POLICY_ACCESS_CERTIFICATE:
+            if (req->has_peer && memcmp(req->peer_key_hash, e->key_hash, 32) == 0)
+                return 1;
+            break;
+        case CAS_POLICY_ACCESS_PLACEHOLDER:
+            /* Entries from secret values are resolved by the values module; a placeholder that
+             * cannot be resolved grants nothing (policy.md §10). */
+            break;
+        }
+    }
+    return 0;
+}
+
+static bool
+allows(const struct cas_policy *p, enum list_kind k, const uint8_t creator[32],
+       const struct cas_http_req *req)
+{
+    const struct cas_policy_access *a = &p->access;
+    bool is_creator = req->has_peer && memcmp(req->peer_key_hash, creator, 32) == 0;
+
+    switch (k) {
+    case L_READ:
+        return a->read.is_present ? list_allows(&a->read, creator, req) : is_creator;
+    case L_UPDATE:
+        return a->update.is_present ? list_allows(&a->update, creator, req) : is_creator;
+    case L_CREATE:
+        return a->create_sessions.is_present ? list_allows(&a->create_sessions, creator, req)
+                                             : allows(p, L_UPDATE, creator, req);
+    case L_LIST:
+        if (a->list_sessions.is_present)
+            return list_allows(&a->list_sessions, creator, req);
+        return allows(p, L_READ, creator, req) || allows(p, L_CREATE, creator, req);
+    case L_DELETE:
+        return a->del.is_present && list_allows(&a->del, creator, req);
+    }
+    return false;
+}
+
+/* ---- loading a stored version ---- */
+
+static void
+doc_aad(char *aad, size_t cap, const char *name, const char *hash)
+{
+    (void)snprintf(aad, cap, "session:%s:%s", name, hash);
+}
+
+/* Opens and parses a stored version's document. */
+static cas_rc
+open_version(struct casd *d, const struct cas_session_row *row, struct cas_policy **p,
+             struct cas_secret **yaml, struct cas_err *err)
+{
+    struct cas_policy_options opt = {0};
+    struct cas_policy_diags diags;
+    struct cas_secret *doc = NULL;
+    char aad[NAME_MAX_LEN + 100];
+    size_t len;
+    const uint8_t *b;
+    cas_rc rc;
+
+    *p = NULL;
+    doc_aad(aad, sizeof(aad), row->name, row->hash);
+    if ((rc = cas_unseal(d->sealing_key, aad, strlen(aad), row->document, row->document_len, &doc,
+                         err)) != CAS_OK)
+        return cas_err_wrap(err, "stored session '%s' does not open", row->name);
+    b = cas_secret_peek(doc, &len);
+    cas_policy_diags_init(&diags);
+    rc = cas_policy_parse(b, len, &opt, p, &diags, err);
+    if (rc == CAS_E_INVALID)
+        rc = cas_err_set(err, CAS_E_INTERNAL, "stored session '%s' no longer parses", row->name);
+    cas_policy_diags_release(&diags);
+    if (rc == CAS_OK && yaml != NULL)
+        *yaml = doc;
+    else
+        cas_secret_free(doc);
+    return rc;
+}
+
+static bool
+creator_of(const struct cas_session_row *row, uint8_t out[32])
+{
+    return cas_hex_decode_exact(row->creator, strlen(row->creator), out, 32);
+}
+
+/* ---- replies ---- */
+
+static void
+reply_not_found(struct cas_http_req *req, const char *name)
+{
+    char why[NAME_MAX_LEN + 100];
+    const char *msgs[2] = {"Session not found", why};
+
+    (void)snprintf(why, sizeof(why), "session '%s' does not exist or your identity may not read it",
+                   name);
+    cas_http_reply_msgs(req, 404, msgs, 2);
+}
+
+static void reply2(struct cas_http_req *req, int status, const char *first, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+reply2(struct cas_http_req *req, int status, const char *first, const char *fmt, ...)
+{
+    char why[2 * NAME_MAX_LEN + 256];
+    const char *msgs[2] = {first, why};
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    cas_http_reply_msgs(req, status, msgs, 2);
+}
+
+static void
+reply_internal(struct cas_http_req *req, const char *first, struct cas_err *err)
+{
+    cas_log_err(CAS_LOG_ERROR, "casd.session_error", err);
+    if (err->rc == CAS_E_CONFLICT) { /* a busy database: the caller may retry */
+        reply2(req, 503, first, "the database is busy; try again");
+        return;
+    }
+    cas_err_wrap(err, "%s", first);
+    cas_http_reply_err(req, err);
+}
+
+static void
+key_hash_text(const uint8_t h[32], char out[51])
+{
+    cas_keyhash_to_b58(h, out);
+}
+
+/* The session name of a path under prefix, percent-decoded and checked. */
+static bool
+path_name(const struct cas_http_req *req, const char *prefix, char *out, size_t cap)
+{
+    size_t n = strlen(prefix);
+
+    if (strncmp(req->path, prefix, n) != 0)
+        return false;
+    return pct_decode(req->path + n, strlen(req->path + n), out, cap) && name_valid(out);
+}
+
+/* ---- upload ---- */
+
+struct upload {
+    struct casd *d;
+    struct cas_http_req *req;
+    struct cas_policy *p;
+    struct cas_policy *old;
+    struct cas_session_row cur, parent_row;
+    bool has_cur, has_parent;
+    char parent[NAME_MAX_LEN + 1];
+    char first[NAME_MAX_LEN + 64];
+    uint8_t creator[32];
+    char hash[65];
+    int status;
+};
+
+static void
+upload_release(struct upload *u)
+{
+    cas_policy_free(u->p);
+    cas_policy_free(u->old);
+    cas_session_row_release(&u->cur);
+    cas_session_row_release(&u->parent_row);
+}
+
+/* The heuristic name for the first message when the body does not even parse. */
+static void
+guess_first(const struct cas_http_req *req, char *out, size_t cap)
+{
+    const char *b = (const char *)req->body, *end = b + req->body_len, *line = b;
+    bool update = false;
+    char name[256] = "";
+
+    while (b != NULL && line < end) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t l = nl != NULL ? (size_t)(nl - line) : (size_t)(end - line);
+        if (l > 5 && strncmp(line, "name:", 5) == 0 && name[0] == '\0') {
+            size_t s = 5;
+            while (s < l && (line[s] == ' ' || line[s] == '"' || line[s] == '\''))
+                s++;
+            size_t e = l;
+            while (e > s && (line[e - 1] == ' ' || line[e - 1] == '"' || line[e - 1] == '\'' ||
+                             line[e - 1] == '\r'))
+                e--;
+            if (e - s < sizeof(name))
+                (void)snprintf(name, sizeof(name), "%.*s", (int)(e - s), line + s);
+        }
+        if (l > 13 && strncmp(line, "predecessor:", 12) == 0 &&
+            memchr(line + 12, '~', l - 12) == NULL && strstr(line, "null") == NULL)
+            update = true;
+        line = nl != NULL ? nl + 1 : end;
+    }
+    (void)snprintf(out, cap, "Failed to %s session '%s'", update ? "update" : "create", name);
+}
+
+static void
+reply_diags(struct cas_http_req *req, const char *first, const struct cas_policy_diags *diags)
+{
+    json_t *msgs = json_array();
+
+    json_array_append_new(msgs, json_string(first));
+    for (size_t i = 0; i < diags->count; i++) {
+        char line[4096];
+        if (diags->items[i].severity != CAS_POLICY_ERROR)
+            continue;
+        (void)snprintf(line, sizeof(line), "%u:%u: %s", diags->items[i].line,
+                       diags->items[i].column, diags->items[i].text);
+        json_array_append_new(msgs, json_string(line));
+    }
+    cas_http_reply_json(req, 400, json_pack("{s:o}", "msg", msgs));
+}
+
+/* Checks every import of u->p (policy.md §8.3); replies 409 naming the first that fails. */
+static cas_rc
+check_imports(struct upload *u, struct cas_tx *tx, const char **exporters, size_t *n_exp,
+              struct cas_err *err)
+{
+    const struct cas_policy *p = u->p;
+
+    *n_exp = 0;
+    for (size_t i = 0; i < p->secret_count; i++) {
+        const struct cas_policy_secret *s = &p->secrets[i];
+        const struct cas_policy_secret *theirs;
+        struct cas_session_row row = {0};
+        struct cas_policy *ep = NULL;
+        char exporter[NAME_MAX_LEN + 1];
+        bool found = false, granted = false;
+        cas_rc rc;
+
+        if (s->source != CAS_POLICY_IMPORTED)
+            continue;
+        if (!resolve_ref(p->name, s->import.session, exporter, sizeof(exporter))) {
+            reply2(u->req, 409, u->first,
+                   "import of secret '%s' from session '%s' failed: session does not exist",
+                   s->name, s->import.session);
+            return CAS_E_CONFLICT;
+        }
+        if ((rc = cas_store_session_current(tx, exporter, &row, &found, err)) != CAS_OK)
+            return rc;
+        if (!found) {
+            reply2(u->req, 409, u->first,
+                   "import of secret '%s' from session '%s' failed: session does not exist",
+                   s->name, exporter);
+            return CAS_E_CONFLICT;
+        }
+        if (s->import.has_hash && strcmp(s->import.session_hash, row.hash) != 0) {
+            reply2(u->req, 409, u->first,
+                   "import of secret '%s' from session '%s' failed: session hash is not the "
+                   "pinned %s",
+                   s->name, exporter, s->import.session_hash);
+            cas_session_row_release(&row);
+            return CAS_E_CONFLICT;
+        }
+        if ((rc = open_version(u->d, &row, &ep, NULL, err)) != CAS_OK) {
+            cas_session_row_release(&row);
+            return rc;
+        }
+        theirs = cas_policy_secret_find(ep, s->import.secret);
+        for (size_t j = 0; theirs != NULL && theirs->source != CAS_POLICY_IMPORTED &&
+                           j < theirs->export_count && !granted;
+             j++) {
+            const struct cas_policy_ref *r = &theirs->exports[j];
+            char target[NAME_MAX_LEN + 1];
+            if (r->session != NULL) {
+                granted = resolve_ref(exporter, r->session, target, sizeof(target)) &&
+                          strcmp(target, p->name) == 0;
+            } else if (r->namespace != NULL) {
+                size_t n;
+                granted = resolve_ref(exporter, r->namespace, target, sizeof(target)) &&
+                          (n = strlen(target),
+                           strcmp(target, p->name) == 0 ||
+                               (strncmp(target, p->name, n) == 0 && p->name[n] == '/'));
+            }
+            if (granted && r->has_hash && strcmp(r->session_hash, u->hash) != 0) {
+                reply2(u->req, 409, u->first,
+                       "import of secret '%s' from session '%s' failed: session hash is not the "
+                       "pinned %s",
+                       s->name, exporter, r->session_hash);
+                cas_policy_free(ep);
+                cas_session_row_release(&row);
+                return CAS_E_CONFLICT;
+            }
+        }
+        cas_policy_free(ep);
+        cas_session_row_release(&row);
+        if (!granted) {
+            reply2(u->req, 409, u->first,
+                   "import of secret '%s' from session '%s' failed: secret is not exported to "
+                   "'%s'",
+                   s->name, exporter, p->name);
+            return CAS_E_CONFLICT;
+        }
+        if (*n_exp < 64 && (exporters[*n_exp] = cas_strdup(exporter)) != NULL)
+            (*n_exp)++;
+    }
+    return CAS_OK;
+}
+
+/* Everything of the upload that runs inside the write transaction. */
+static cas_rc
+upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
+{
+    struct cas_http_req *req = u->req;
+    const struct cas_policy *p = u->p;
+    char kh[51], *yaml = NULL;
+    size_t yaml_len = 0, n_exp = 0;
+    const char *exporters[64];
+    struct cas_session_row row = {0};
+    struct cas_secret *doc = NULL;
+    char aad[NAME_MAX_LEN + 100];
+    bool create = !p->has_predecessor || p->predecessor_is_null;
+    int64_t now = (int64_t)time(NULL);
+    uint8_t digest[32], parent_creator[32];
+    cas_rc rc;
+
+    key_hash_text(req->peer_key_hash, kh);
+    if ((rc = cas_store_session_current(tx, p->name, &u->cur, &u->has_cur, err)) != CAS_OK)
+        return rc;
+    parent_of(p->name, u->parent, sizeof(u->parent));
+    if (u->parent[0] != '\0') {
+        if ((rc = cas_store_session_current(tx, u->parent, &u->parent_row, &u->has_parent, err)) !=
+            CAS_OK)
+            return rc;
+        if (!u->has_parent) {
+            reply2(req, 409, u->first, "namespace '%s' does not exist; create session '%s' first",
+                   u->parent, u->parent);
+            return CAS_E_CONFLICT;
+        }
+    }
+    if (create) {
+        if (u->parent[0] != '\0') {
+            struct cas_policy *pp = NULL;
+            bool ok;
+            if ((rc = open_version(u->d, &u->parent_row, &pp, NULL, err)) != CAS_OK)
+                return rc;
+            ok = creator_of(&u->parent_row, parent_creator) &&
+                 allows(pp, L_CREATE, parent_creator, req);
+            cas_policy_free(pp);
+            if (!ok) {
+                reply2(req, 403, u->first,
+                       "your identity (%s) may not create sessions in namespace '%s'", kh,
+                       u->parent);
+                return CAS_E_DENIED;
+            }
+        }
+        if (u->has_cur) {
+            reply2(req, 409, u->first,
+                   "session '%s' already exists; set 'predecessor' to its current hash to update "
+                   "it (cas session update does this)",
+                   p->name);
+            return CAS_E_CONFLICT;
+        }
+        if (p->namespace_hash != NULL &&
+            (u->parent[0] == '\0' || strcmp(p->namespace_hash, u->parent_row.hash) != 0)) {
+            reply2(req, 409, u->first, "namespace '%s' does not match namespace_hash", u->parent);
+            return CAS_E_CONFLICT;
+        }
+    } else {
+        uint8_t cur_creator[32];
+        bool ok, may_read;
+        if (!u->has_cur) {
+            reply2(req, 409, u->first,
+                   "session '%s' does not exist; remove 'predecessor' to create it", p->name);
+            return CAS_E_CONFLICT;
+        }
+        if ((rc = open_version(u->d, &u->cur, &u->old, NULL, err)) != CAS_OK)
+            return rc;
+        ok = creator_of(&u->cur, cur_creator) && allows(u->old, L_UPDATE, cur_creator, req);
+        if (!ok) {
+            reply2(req, 403, u->first, "your identity (%s) may not update session '%s'", kh,
+                   p->name);
+            return CAS_E_DENIED;
+        }
+        if (strcmp(p->predecessor, u->cur.hash) != 0) {
+            may_read = allows(u->old, L_READ, cur_creator, req);
+            reply2(req, 409, u->first,
+                   "predecessor %s is not the current version of session '%s'%s%s", p->predecessor,
+                   p->name, may_read ? "; the current hash is " : "", may_read ? u->cur.hash : "");
+            return CAS_E_CONFLICT;
+        }
+    }
+    /* The creator: the file's, else the uploader (policy.md §12 step 9). */
+    memcpy(u->creator, p->has_creator ? p->creator : req->peer_key_hash, 32);
+    if ((rc = cas_policy_hash(p, u->creator, digest, u->hash, err)) != CAS_OK) {
+        reply2(req, 400, u->first, "%s", cas_err_get(err, 0));
+        return CAS_E_INVALID;
+    }
+    if ((rc = check_imports(u, tx, exporters, &n_exp, err)) != CAS_OK)
+        goto out;
+    if ((rc = casd_values_update(u->d, tx, p->name, p, u->old, now, err)) != CAS_OK) {
+        if (rc == CAS_E_INVALID || rc == CAS_E_CONFLICT) {
+            reply2(req, rc == CAS_E_INVALID ? 400 : 409, u->first, "%s", cas_err_get(err, 0));
+            rc = CAS_E_DENIED; /* replied */
+        }
+        goto out;
+    }
+    if ((rc = cas_policy_emit_yaml(p, u->creator, &yaml, &yaml_len, err)) != CAS_OK ||
+        (rc = cas_secret_from(yaml, yaml_len, &doc, err)) != CAS_OK)
+        goto out;
+    row.name = (char *)(uintptr_t)p->name;
+    memcpy(row.hash, u->hash, 65);
+    (void)snprintf(row.predecessor, sizeof(row.predecessor), "%s", create ? "" : p->predecessor);
+    cas_hex_encode(u->creator, 32, row.creator);
+    doc_aad(aad, sizeof(aad), p->name, u->hash);
+    if ((rc = cas_seal(u->d->sealing_key, aad, strlen(aad), doc, &row.document, &row.document_len,
+                       err)) != CAS_OK ||
+        (rc = cas_store_session_put(tx, &row, u->parent, now, err)) != CAS_OK ||
+        (rc = cas_store_session_set_imports(tx, p->name, exporters, n_exp, err)) != CAS_OK)
+        goto out;
+    u->status = create ? 201 : 200;
+out:
+    for (size_t i = 0; i < n_exp; i++)
+        free((char *)(uintptr_t)exporters[i]);
+    if (yaml != NULL) {
+        OPENSSL_cleanse(yaml, yaml_len);
+        free(yaml);
+    }
+    cas_secret_free(doc);
+    free(row.document);
+    return rc;
+}
+
+void
+casd_handle_session_upload(struct cas_http_req *req)
+{
+    struct casd *d = req->app;
+    struct upload u = {0};
+    struct cas_policy_options opt = {0};
+    struct cas_policy_diags diags;
+    struct cas_err err = {0};
+    struct cas_tx *tx = NULL;
+    json_t *warnings;
+    cas_rc rc;
+
+    u.d = d;
+    u.req = req;
+    guess_first(req, u.first, sizeof(u.first));
+    if (!req->has_peer) {
+        reply2(req, 403, u.first, "a client certificate is required to upload sessions");
+        return;
+    }
+    cas_policy_diags_init(&diags);
+    rc = cas_policy_parse(req->body, req->body_len, &opt, &u.p, &diags, &err);
+    if (rc == CAS_E_INVALID) {
+        reply_diags(req, u.first, &diags);
+        goto out;
+    }
+    if (rc != CAS_OK) {
+        reply_internal(req, u.first, &err);
+        goto out;
+    }
+    (void)snprintf(u.first, sizeof(u.first), "Failed to %s session '%s'",
+                   u.p->has_predecessor && !u.p->predecessor_is_null ? "update" : "create",
+                   u.p->name);
+    if ((rc = cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err)) != CAS_OK) {
+        reply_internal(req, u.first, &err);
+        goto out;
+    }
+    rc = upload_tx(&u, tx, &err);
+    if (rc != CAS_OK) {
+        cas_tx_rollback(tx);
+        if (req->r != NULL) /* not replied yet: an internal failure */
+            reply_internal(req, u.first, &err);
+        goto out;
+    }
+    if ((rc = cas_tx_commit(tx, &err)) != CAS_OK) {
+        reply_internal(req, u.first, &err);
+        goto out;
+    }
+    warnings = json_array();
+    for (size_t i = 0; i < diags.count; i++) {
+        char line[4096];
+        if (diags.items[i].severity != CAS_POLICY_WARNING)
+            continue;
+        (void)snprintf(line, sizeof(line), "%u:%u: %s", diags.items[i].line, diags.items[i].column,
+                       diags.items[i].text);
+        json_array_append_new(warnings, json_string(line));
+    }
+    {
+        char kh[51];
+        key_hash_text(req->peer_key_hash, kh);
+        CAS_LOG(INFO, u.status == 201 ? "casd.session_created" : "casd.session_updated",
+                CAS_LF_STR("session", u.p->name), CAS_LF_STR("hash", u.hash),
+                CAS_LF_STR("caller", kh));
+    }
+    cas_http_reply_json(req, u.status,
+                        json_pack("{s:s, s:s, s:o, s:o}", "name", u.p->name, "hash", u.hash,
+                                  "predecessor",
+                                  u.status == 200 ? json_string(u.p->predecessor) : json_null(),
+                                  "warnings", warnings));
+out:
+    cas_policy_diags_release(&diags);
+    upload_release(&u);
+}
+
+/* ---- read ---- */
+
+static void
+format_time(int64_t t, char out[21])
+{
+    cas_dcap_time_format(t, out);
+}
+
+void
+casd_handle_session_read(struct cas_http_req *req)
+{
+    struct casd *d = req->app;
+    struct cas_session_row cur = {0}, ver = {0};
+    struct cas_policy *p = NULL;
+    struct cas_secret *yaml = NULL;
+    struct cas_err err = {0};
+    struct cas_tx *tx = NULL;
+    char name[NAME_MAX_LEN + 1], created[21];
+    const char *hash = NULL;
+    const struct cas_session_row *shown = &cur;
+    uint8_t creator[32];
+    bool found = false;
+    size_t len;
+    const uint8_t *y;
+
+    if (!path_name(req, "/v1/sessions/", name, sizeof(name))) {
+        reply2(req, 400, "Invalid session name",
+               "session names are segments of [A-Za-z0-9_.~-] joined by '/'");
+        return;
+    }
+    if (req->query != NULL) {
+        if (strncmp(req->query, "hash=", 5) != 0 || strlen(req->query + 5) != 64) {
+            reply2(req, 400, "Invalid query", "the only parameter is hash=<64 hex>");
+            return;
+        }
+        hash = req->query + 5;
+    }
+    if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
+        cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
+        goto fail;
+    if (!found) {
+        reply_not_found(req, name);
+        goto out;
+    }
+    if (open_version(d, &cur, &p, &yaml, &err) != CAS_OK)
+        goto fail;
+    if (!creator_of(&cur, creator) || !allows(p, L_READ, creator, req)) {
+        reply_not_found(req, name);
+        goto out;
+    }
+    if (hash != NULL && strcmp(hash, cur.hash) != 0) {
+        struct cas_policy *old = NULL;
+        if (cas_store_session_version(tx, name, hash, &ver, &found, &err) != CAS_OK)
+            goto fail;
+        if (!found) {
+            reply_not_found(req, name);
+            goto out;
+        }
+        cas_secret_free(yaml);
+        yaml = NULL;
+        if (open_version(d, &ver, &old, &yaml, &err) != CAS_OK)
+            goto fail;
+        cas_policy_free(old);
+        shown = &ver;
+    }
+    format_time(shown->created_at, created);
+    y = cas_secret_peek(yaml, &len);
+    {
+        json_t *j = json_pack("{s:s, s:s, s:o, s:s, s:s%}", "name", name, "hash", shown->hash,
+                              "predecessor",
+                              shown->predecessor[0] ? json_string(shown->predecessor) : json_null(),
+                              "created_at", created, "session", (const char *)y, len);
+        cas_http_reply_json(req, 200, j);
+    }
+    goto out;
+fail:
+    reply_internal(req, "Failed to read session", &err);
+out:
+    cas_tx_rollback(tx);
+    cas_policy_free(p);
+    cas_secret_free(yaml);
+    cas_session_row_release(&cur);
+    cas_session_row_release(&ver);
+}
+
+/* ---- list ---- */
+
+struct list_acc {
+    json_t *names;
+};
+
+static cas_rc
+add_name(const char *name, void *arg, struct cas_err *err)
+{
+    struct list_acc *l = arg;
+    (void)err;
+    json_array_append_new(l->names, json_string(name));
+    return CAS_OK;
+}
+
+void
+casd_handle_session_list(struct cas_http_req *req)
+{
+    struct casd *d = req->app;
+    struct cas_session_row cur = {0};
+    struct cas_policy *p = NULL;
+    struct cas_err err = {0};
+    struct cas_tx *tx = NULL;
+    struct list_acc l = {NULL};
+    char ns[NAME_MAX_LEN + 1];
+    uint8_t creator[32];
+    bool found = false;
+
+    if (req->query == NULL || strncmp(req->query, "namespace=", 10) != 0 ||
+        !pct_decode(req->query + 10, strlen(req->query + 10), ns, sizeof(ns)) || !name_valid(ns)) {
+        reply2(req, 400, "Invalid query", "give ?namespace=<session name>");
+        return;
+    }
+    if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
+        cas_store_session_current(tx, ns, &cur, &found, &err) != CAS_OK)
+        goto fail;
+    if (!found) {
+        reply_not_found(req, ns);
+        goto out;
+    }
+    if (open_version(d, &cur, &p, NULL, &err) != CAS_OK)
+        goto fail;
+    if (!creator_of(&cur, creator) || !allows(p, L_LIST, creator, req)) {
+        if (allows(p, L_READ, creator, req))
+            reply2(req, 403, "Failed to list sessions",
+                   "your identity may not list the sessions of namespace '%s'", ns);
+        else
+            reply_not_found(req, ns);
+        goto out;
+    }
+    l.names = json_array();
+    if (cas_store_session_children(tx, ns, add_name, &l, &err) != CAS_OK) {
+        json_decref(l.names);
+        goto fail;
+    }
+    cas_http_reply_json(req, 200, json_pack("{s:s, s:o}", "namespace", ns, "sessions", l.names));
+    goto out;
+fail:
+    reply_internal(req, "Failed to list sessions", &err);
+out:
+    cas_tx_rollback(tx);
+    cas_policy_free(p);
+    cas_session_row_release(&cur);
+}
+
+/* ---- delete ---- */
+
+static cas_rc
+first_child(const char *name, void *arg, struct cas_err *err)
+{
+    (void)err;
+    if (((char *)arg)[0] == '\0')
+        (void)snprintf(arg, NAME_MAX_LEN + 1, "%s", name);
+    return CAS_OK;
+}
+
+void
+casd_handle_session_delete(struct cas_http_req *req)
+{
+    struct casd *d = req->app;
+    struct cas_session_row cur = {0};
+    struct cas_policy *p = NULL;
+    struct cas_err err = {0};
+    struct cas_tx *tx = NULL;
+    char name[NAME_MAX_LEN + 1], other[NAME_MAX_LEN + 1] = "", first[NAME_MAX_LEN + 64];
+    uint8_t creator[32];
+    bool found = false;
+
+    if (!path_name(req, "/v1/sessions/", name, sizeof(name))) {
+        reply2(req, 400, "Invalid session name",
+               "session names are segments of [A-Za-z0-9_.~-] joined by '/'");
+        return;
+    }
+    (void)snprintf(first, sizeof(first), "Failed to delete session '%s'", name);
+    if (cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err) != CAS_OK ||
+        cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
+        goto fail;
+    if (!found) {
+        reply_not_found(req, name);
+        goto out;
+    }
+    if (open_version(d, &cur, &p, NULL, &err) != CAS_OK)
+        goto fail;
+    if (!creator_of(&cur, creator) || !allows(p, L_READ, creator, req)) {
+        reply_not_found(req, name);
+        goto out;
+    }
+    if (!allows(p, L_DELETE, creator, req)) {
+        reply2(req, 403, first, "your identity may not delete session '%s'", name);
+        goto out;
+    }
+    if (cas_store_session_importer(tx, name, other, sizeof(other), &err) != CAS_OK)
+        goto fail;
+    if (other[0] != '\0') {
+        reply2(req, 409, first, "session '%s' is imported by '%s'", name, other);
+        goto out;
+    }
+    if (cas_store_session_children(tx, name, first_child, other, &err) != CAS_OK)
+        goto fail;
+    if (other[0] != '\0') {
+        reply2(req, 409, first, "session '%s' has sessions in its namespace ('%s')", name, other);
+        goto out;
+    }
+    if (cas_store_session_delete(tx, name, &err) != CAS_OK || cas_tx_commit(tx, &err) != CAS_OK) {
+        tx = NULL;
+        goto fail;
+    }
+    tx = NULL;
+    CAS_LOG(INFO, "casd.session_deleted", CAS_LF_STR("session", name));
+    cas_http_reply(req, 204, NULL, NULL, 0);
+    goto out;
+fail:
+    reply_internal(req, first, &err);
+out:
+    cas_tx_rollback(tx);
+    cas_policy_free(p);
+    cas_session_row_release(&cur);
+}
+
+/* ---- values ---- */
+
+static void
+reply_value_404(struct cas_http_req *req, const char *raw_name, const char *secret)
+{
+    char first[2 * NAME_MAX_LEN + 128];
+
+    if (secret != NULL) {
+        (void)snprintf(first, sizeof(first),
+                       "Failed to read value '%s' of '/session=%s' requested by a public client",
+                       secret, raw_name);
+        reply2(req, 404, first, "Secret does not exist or is not visible for a public client");
+    } else {
+        (void)snprintf(first, sizeof(first),
+                       "Failed to read values of '/session=%s' requested by a public client",
+                       raw_name);
+        reply2(req, 404, first,
+               "Session does not exist or has no value visible for a public client");
+    }
+}
+
+void
+casd_handle_values(struct cas_http_req *req)
+{
+    struct casd *d = req->app;
+    const char *spec = req->path + strlen("/v1/values/");
+    const char *comma;
+    char raw[NAME_MAX_LEN * 3 + 1], name[NAME_MAX_LEN + 1], secret[256], shown[NAME_MAX_LEN + 1];
+    struct cas_session_row cur = {0};
+    struct cas_policy *p = NULL;
+    struct cas_err err = {0};
+    struct cas_tx *tx = NULL;
+    bool found = false, one;
+    json_t *values = NULL, *v = NULL;
+    int64_t now = (int64_t)time(NULL);
+
+    if (strncmp(spec, "session=", 8) != 0) {
+        reply2(req, 404, "Not found", "use /v1/values/session=<name>[,secret=<secret>]");
+        return;
+    }
+    spec += 8;
+    comma = strstr(spec, ",secret=");
+    one = comma != NULL;
+    (void)snprintf(raw, sizeof(raw), "%.*s", (int)(one ? (size_t)(comma - spec) : strlen(spec)),
+                   spec);
+    secret[0] = '\0';
+    if (one && !pct_decode(comma + 8, strlen(comma + 8), secret, sizeof(secret)))
+        secret[0] = '\0';
+    /* Messages show the name verbatim after /session= (api.md), decoded. */
+    if (!pct_decode(raw, strlen(raw), name, sizeof(name)))
+        name[0] = '\0';
+    (void)snprintf(shown, sizeof(shown), "%s", name[0] ? name : raw);
+    if (!name_valid(name) || (one && secret[0] == '\0')) {
+        reply_value_404(req, shown, one ? secret : NULL);
+        return;
+    }
+    if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
+        cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
+        goto fail;
+    if (!found || open_version(d, &cur, &p, NULL, &err) != CAS_OK) {
+        if (found)
+            goto fail;
+        reply_value_404(req, shown, one ? secret : NULL);
+        goto out;
+    }
+    if (one) {
+        const struct cas_policy_secret *s = cas_policy_secret_find(p, secret);
+        if (s == NULL || !s->export_public) {
+            reply_value_404(req, shown, secret);
+            goto out;
+        }
+        if (casd_values_public(d, tx, name, s, now, &v, &err) != CAS_OK) {
+            if (err.rc == CAS_E_NOTFOUND) {
+                reply_value_404(req, shown, secret);
+                goto out;
+            }
+            goto fail;
+        }
+        cas_http_reply_json(req, 200, v);
+        goto out;
+    }
+    values = json_object();
+    for (size_t i = 0; i < p->secret_count; i++) {
+        if (!p->secrets[i].export_public)
+            continue;
+        if (casd_values_public(d, tx, name, &p->secrets[i], now, &v, &err) != CAS_OK) {
+            if (err.rc == CAS_E_NOTFOUND)
+                continue;
+            json_decref(values);
+            goto fail;
+        }
+        json_object_set_new(values, p->secrets[i].name, v);
+    }
+    if (json_object_size(values) == 0) {
+        json_decref(values);
+        reply_value_404(req, shown, NULL);
+        goto out;
+    }
+    cas_http_reply_json(req, 200, json_pack("{s:o}", "values", values));
+    goto out;
+fail:
+    reply_internal(req, "Failed to read values", &err);
+out:
+    cas_tx_rollback(tx);
+    cas_policy_free(p);
+    cas_session_row_release(&cur);
+}

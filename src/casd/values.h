@@ -1,0 +1,33 @@
+/*
+ * values.h - casd's secret values: generating, keeping and re-issuing them when a session is
+ * created or updated, and reading public ones (the values API). Values are sealed under the
+ * sealing key with the session and secret names as associated data before they reach the store.
+ */
+#ifndef CASD_VALUES_H
+#define CASD_VALUES_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cas/err.h"
+
+struct casd;
+struct cas_tx;
+struct cas_policy;
+struct cas_policy_secret;
+
+/*
+ * Brings the stored values of session `name` in line with policy p (old: the predecessor's
+ * policy, or NULL on creation): explicit values stored, generated ones kept or made per
+ * policy.md §8.2, values of removed secrets dropped. Runs inside tx.
+ */
+cas_rc casd_values_update(struct casd *d, struct cas_tx *tx, const char *name,
+                          const struct cas_policy *p, const struct cas_policy *old, int64_t now,
+                          struct cas_err *err) CAS_MUST_CHECK;
+/* The values API object of secret s of session name ({"kind","value","expires","renew"}). */
+cas_rc casd_values_public(struct casd *d, struct cas_tx *tx, const char *name,
+                          const struct cas_policy_secret *s, int64_t now, json_t **out,
+                          struct cas_err *err) CAS_MUST_CHECK;
+
+#endif
