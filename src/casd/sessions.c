@@ -891,7 +891,8 @@ casd_handle_values(struct cas_http_req *req)
     struct casd *d = req->app;
     const char *spec = req->path + strlen("/v1/values/");
     const char *comma;
-    char raw[NAME_MAX_LEN * 3 + 1], name[NAME_MAX_LEN + 1], secret[256], shown[NAME_MAX_LEN * 3 + 1];
+    char raw[NAME_MAX_LEN * 3 + 1], name[NAME_MAX_LEN + 1], secret[256],
+        shown[NAME_MAX_LEN * 3 + 1];
     struct cas_session_row cur = {0};
     struct cas_policy *p = NULL;
     struct cas_err err = {0};
