@@ -8,7 +8,7 @@ pkgs=(
   libssl-dev libyaml-dev libsqlite3-dev libpq-dev libjansson-dev libevent-dev
   libcurl4-openssl-dev libcmocka-dev
   clang libclang-rt-14-dev clang-format cppcheck binutils
-  postgresql sqlite3 jq procps iproute2
+  postgresql sqlite3 jq procps iproute2 libfaketime
 )
 
 missing=()

@@ -319,3 +319,25 @@ cas_store_secret_prune(struct cas_tx *tx, const char *session, const char *const
     free(pr.drop);
     return rc;
 }
+
+static cas_rc
+set_true(const struct cas_row *row, void *arg, struct cas_err *err)
+{
+    (void)row;
+    (void)err;
+    *(bool *)arg = true;
+    return CAS_OK;
+}
+
+cas_rc
+cas_store_secret_due(struct cas_tx *tx, const char *session, int64_t now, bool *due,
+                     struct cas_err *err)
+{
+    struct cas_param p[2] = {CAS_PTEXT(session), CAS_PINT(now)};
+
+    *due = false;
+    return cas_tx_exec(tx,
+                       "SELECT 1 FROM cas_secret WHERE session = $1 AND renew_at IS NOT NULL"
+                       " AND renew_at <= $2 LIMIT 1",
+                       p, 2, set_true, due, NULL, err);
+}

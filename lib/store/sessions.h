@@ -61,6 +61,9 @@ cas_rc cas_store_secret_get(struct cas_tx *tx, const char *session, const char *
 cas_rc cas_store_secret_put(struct cas_tx *tx, const char *session, const char *name,
                             const uint8_t *value, size_t len, int64_t expires_at, int64_t renew_at,
                             int64_t now, struct cas_err *err) CAS_MUST_CHECK;
+/* Whether a value of session is due for renewal at now (renew_at <= now). */
+cas_rc cas_store_secret_due(struct cas_tx *tx, const char *session, int64_t now, bool *due,
+                            struct cas_err *err) CAS_MUST_CHECK;
 /* Removes the secrets of session not named in keep[0..n). */
 cas_rc cas_store_secret_prune(struct cas_tx *tx, const char *session, const char *const *keep,
                               size_t n, struct cas_err *err) CAS_MUST_CHECK;

@@ -930,6 +930,17 @@ casd_handle_values(struct cas_http_req *req)
         reply_value_404(req, shown, one ? secret : NULL);
         goto out;
     }
+    /* Certificates due for renewal are re-issued at this read (policy.md §8.1). */
+    if (cas_store_secret_due(tx, name, now, &found, &err) != CAS_OK)
+        goto fail;
+    if (found) {
+        cas_tx_rollback(tx);
+        tx = NULL;
+        if (casd_values_renew(d, name, cur.hash, p, now, &err) != CAS_OK)
+            goto fail;
+        if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK)
+            goto fail;
+    }
     if (one) {
         const struct cas_policy_secret *s = cas_policy_secret_find(p, secret);
         if (s == NULL || !s->export_public) {

@@ -16,6 +16,7 @@
 #include "secrets/secrets.h"
 #include "store/sessions.h"
 #include "util/alloc.h"
+#include "util/log.h"
 #include "util/secret.h"
 
 #define AAD_MAX 1400
@@ -173,5 +174,65 @@ casd_values_public(struct casd *d, struct cas_tx *tx, const char *name,
         return cas_err_set(err, CAS_E_NOTFOUND, "secret '%s' has no value", s->name);
     rc = cas_secrets_value_json(v, out, err);
     cas_secrets_value_free(v);
+    return rc;
+}
+
+cas_rc
+casd_values_renew(struct casd *d, const char *name, const char *hash, const struct cas_policy *p,
+                  int64_t now, struct cas_err *err)
+{
+    struct made m = {p, NULL};
+    struct cas_session_row cur = {0};
+    struct cas_tx *tx = NULL;
+    size_t *order = NULL;
+    bool *reissue = NULL, found = false;
+    unsigned renewed = 0;
+    cas_rc rc;
+
+    if (p->secret_count == 0)
+        return CAS_OK;
+    if ((m.v = cas_calloc(p->secret_count, sizeof(*m.v))) == NULL ||
+        (order = cas_calloc(p->secret_count, sizeof(*order))) == NULL ||
+        (reissue = cas_calloc(p->secret_count, sizeof(*reissue))) == NULL) {
+        rc = cas_err_set(err, CAS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = cas_store_begin(d->store, CAS_TX_WRITE, &tx, err)) != CAS_OK ||
+        (rc = cas_store_session_current(tx, name, &cur, &found, err)) != CAS_OK)
+        goto out;
+    if (!found || strcmp(cur.hash, hash) != 0)
+        goto out; /* deleted or updated meanwhile */
+    for (size_t i = 0; i < p->secret_count; i++) {
+        if (p->secrets[i].source != CAS_POLICY_IMPORTED &&
+            (rc = load(d, tx, name, p->secrets[i].name, &m.v[i], err)) != CAS_OK)
+            goto out;
+    }
+    if ((rc = cas_secrets_order(p, order, err)) != CAS_OK ||
+        (rc = cas_secrets_renewals(p, resolve, &m, now, reissue, err)) != CAS_OK)
+        goto out;
+    for (size_t k = 0; k < p->secret_count; k++) {
+        size_t i = order[k];
+        if (!reissue[i])
+            continue;
+        cas_secrets_value_free(m.v[i]);
+        m.v[i] = NULL;
+        if ((rc = cas_secrets_make(&p->secrets[i], now, resolve, &m, &m.v[i], err)) != CAS_OK ||
+            (rc = save(d, tx, name, p->secrets[i].name, m.v[i], now, err)) != CAS_OK)
+            goto out;
+        renewed++;
+    }
+    rc = cas_tx_commit(tx, err);
+    tx = NULL;
+    if (rc == CAS_OK && renewed > 0)
+        CAS_LOG(INFO, "casd.certificates_renewed", CAS_LF_STR("session", name),
+                CAS_LF_INT("count", renewed));
+out:
+    cas_tx_rollback(tx);
+    cas_session_row_release(&cur);
+    for (size_t i = 0; m.v != NULL && i < p->secret_count; i++)
+        cas_secrets_value_free(m.v[i]);
+    free(m.v);
+    free(order);
+    free(reissue);
     return rc;
 }

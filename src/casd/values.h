@@ -25,6 +25,13 @@ struct cas_policy_secret;
 cas_rc casd_values_update(struct casd *d, struct cas_tx *tx, const char *name,
                           const struct cas_policy *p, const struct cas_policy *old, int64_t now,
                           struct cas_err *err) CAS_MUST_CHECK;
+/*
+ * Re-issues the certificates of session name (current version `hash`, policy p) that are due at
+ * now, and those they issued (policy.md §8.1), in a write transaction of its own. Does nothing
+ * when the session changed meanwhile (its update re-issued them).
+ */
+cas_rc casd_values_renew(struct casd *d, const char *name, const char *hash,
+                         const struct cas_policy *p, int64_t now, struct cas_err *err) CAS_MUST_CHECK;
 /* The values API object of secret s of session name ({"kind","value","expires","renew"}). */
 cas_rc casd_values_public(struct casd *d, struct cas_tx *tx, const char *name,
                           const struct cas_policy_secret *s, int64_t now, json_t **out,

@@ -108,6 +108,8 @@ pass "wrong MRENCLAVE, MRSIGNER, key hash, stale nonce and another certificate r
 stop_pid "$pid"
 start_casd casd2 "$T/cas2"
 wait_health "$T/cas2/cas-data/cas-chain.pem" 8081
+expect 1 cas session read example_session
+grep -q "presents a certificate" "$T/err" || fail "session read on a reinstalled CAS: $(cat "$T/err")"
 expect 1 cas cas version
 grep -q "CAS '127.0.0.1' presents a certificate that does not chain to its pinned key $kh; if it was reinstalled, attest it again with 'cas attest'" "$T/err" ||
   fail "reinstalled CAS: $(cat "$T/err")"
