@@ -61,8 +61,8 @@ cas_cli_state_path(const char *explicit_path, char **out, struct cas_err *err)
     return CAS_OK;
 }
 
-cas_rc
-cas_cli_state_load(const char *explicit_path, struct cas_cli_state *st, struct cas_err *err)
+static cas_rc
+load_state(const char *explicit_path, struct cas_cli_state *st, struct cas_err *err)
 {
     struct stat sb;
     uint8_t *text = NULL;
@@ -102,6 +102,16 @@ cas_cli_state_load(const char *explicit_path, struct cas_cli_state *st, struct c
     fmt = json_object_get(st->root, "format");
     st->foreign = !json_is_string(fmt) || strcmp(json_string_value(fmt), CAS_CLI_FORMAT) != 0;
     return CAS_OK;
+}
+
+cas_rc
+cas_cli_state_load(const char *explicit_path, struct cas_cli_state *st, struct cas_err *err)
+{
+    cas_rc rc = load_state(explicit_path, st, err);
+
+    if (rc != CAS_OK) /* a failed load owns nothing: callers release only what loaded */
+        cas_cli_state_release(st);
+    return rc;
 }
 
 static cas_rc
