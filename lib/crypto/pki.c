@@ -46,11 +46,19 @@ cas_key_hash(const EVP_PKEY *key, uint8_t out[32], struct cas_err *err)
 cas_rc
 cas_cert_key_hash(const X509 *cert, uint8_t out[32], struct cas_err *err)
 {
-    EVP_PKEY *key = X509_get0_pubkey(cert);
+    /* The certificate's own SubjectPublicKeyInfo, re-encoded as parsed: the same DER as
+     * i2d_PUBKEY of its key, without OpenSSL 3's encoder lookup on every request. */
+    X509_PUBKEY *spki = X509_get_X509_PUBKEY(cert);
+    unsigned char *der = NULL;
+    int len = spki != NULL ? i2d_X509_PUBKEY(spki, &der) : -1;
+    cas_rc rc = CAS_OK;
 
-    if (key == NULL)
+    if (len <= 0)
         return cas_err_openssl(err, CAS_E_CRYPTO, "certificate has no usable public key");
-    return cas_key_hash(key, out, err);
+    if (EVP_Digest(der, (size_t)len, out, NULL, EVP_sha256(), NULL) != 1)
+        rc = cas_err_openssl(err, CAS_E_CRYPTO, "cannot hash a public key");
+    OPENSSL_free(der);
+    return rc;
 }
 
 cas_rc

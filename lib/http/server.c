@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -457,7 +458,10 @@ bind_listener(const char *address, int *fd_out, unsigned *port_out, struct cas_e
         return cas_err_set(err, CAS_E_INVALID, "cannot resolve listen address '%s': %s", address,
                            gai_strerror(gai));
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    /* TCP_NODELAY on the listener is inherited by every accepted socket (Linux): a reply written
+     * as headers then body must not wait 40 ms for the client's delayed ACK (Nagle). */
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0 ||
         bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
         int e = errno;
         if (fd >= 0)
