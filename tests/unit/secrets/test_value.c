@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -400,6 +401,31 @@ test_dup_without_key_leaves_the_certificate_key_out(void **state)
     cas_secrets_value_free(b);
 }
 
+static void
+test_decode_accepts_every_fuzz_seed(void **state)
+{
+    static const char *const seeds[] = {"ascii",           "ascii_utf8",  "binary",
+                                        "config_fragment", "private_key", "private_key_p384",
+                                        "public_key",      "x509_ca",     "x509_explicit",
+                                        "x509_leaf"};
+    struct cas_err err = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+        char path[512];
+        uint8_t buf[16384];
+        FILE *f;
+        size_t n;
+        snprintf(path, sizeof(path), "%s/fuzz/corpus/secrets_value/%s", CAS_SOURCE_DIR, seeds[i]);
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        if (decode(buf, n, &err) != CAS_OK)
+            fail_msg("seed %s: %s", seeds[i], err.msg[0]);
+    }
+}
+
 int
 main(void)
 {
@@ -417,6 +443,7 @@ main(void)
         cmocka_unit_test(test_values_json_of_a_generated_certificate_holds_no_chain_or_key),
         cmocka_unit_test(test_values_json_refuses_ascii_that_is_not_utf8),
         cmocka_unit_test(test_dup_without_key_leaves_the_certificate_key_out),
+        cmocka_unit_test(test_decode_accepts_every_fuzz_seed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
