@@ -9,7 +9,6 @@
 #include "secrets_x509.h"
 
 #include <openssl/err.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <string.h>
 
@@ -133,17 +132,13 @@ sign_md(const EVP_PKEY *key)
 static cas_rc
 set_serial(X509 *cert, struct cas_err *err)
 {
-    uint8_t raw[16];
-    BIGNUM *bn = NULL;
+    BIGNUM *bn = BN_new();
     cas_rc rc = CAS_OK;
 
-    /* 16 bytes, positive, top byte non-zero so its DER is exactly 16 bytes long */
-    if (RAND_bytes(raw, sizeof(raw)) != 1)
-        return cas_err_openssl(err, CAS_E_CRYPTO, "the random generator failed");
-    raw[0] = (uint8_t)((raw[0] & 0x7fu) | 0x40u);
-    if ((bn = BN_bin2bn(raw, sizeof(raw), NULL)) == NULL ||
+    /* 127 random bits with the top one set: positive, and its DER exactly 16 bytes long */
+    if (bn == NULL || BN_rand(bn, 127, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) != 1 ||
         BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) == NULL)
-        rc = cas_err_openssl(err, CAS_E_CRYPTO, "cannot set a serial number");
+        rc = cas_err_openssl(err, CAS_E_CRYPTO, "cannot set a random serial number");
     BN_free(bn);
     return rc;
 }

@@ -95,6 +95,29 @@ tl_make_all(const struct cas_policy *p, struct tl_store *st, int64_t now, struct
     return CAS_OK;
 }
 
+struct tl_fx *
+tl_fx_new(const char *yaml)
+{
+    struct tl_fx *f = calloc(1, sizeof(*f));
+    struct cas_err err = {0};
+
+    assert_non_null(f);
+    f->p = tl_policy(yaml);
+    assert_int_equal(tl_make_all(f->p, &f->st, TL_NOW, &err), CAS_OK);
+    return f;
+}
+
+int
+tl_fx_teardown(void **state)
+{
+    struct tl_fx *f = *state;
+
+    tl_release(&f->st);
+    cas_policy_free(f->p);
+    free(f);
+    return 0;
+}
+
 char *
 tl_text(const struct cas_secret *s, size_t *len)
 {

@@ -20,6 +20,15 @@ struct tl_store {
     struct cas_secret_value *vals[TL_MAX];
 };
 
+/* A session with every secret made at TL_NOW: the fixture of most test files. */
+struct tl_fx {
+    struct cas_policy *p;
+    struct tl_store st;
+};
+struct tl_fx *tl_fx_new(const char *yaml);
+/* cmocka group teardown for a struct tl_fx in *state. */
+int tl_fx_teardown(void **state);
+
 /* The parsed session (fails the test when it does not parse). */
 struct cas_policy *tl_policy(const char *yaml);
 /* cas_secrets_resolve_fn over a struct tl_store. */

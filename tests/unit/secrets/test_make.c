@@ -65,38 +65,17 @@ static const char g_session[] = "name: s\n"
                                 "    kind: private-key\n"
                                 "    key_type: P-384\n";
 
-struct fx {
-    struct cas_policy *p;
-    struct tl_store st;
-};
-
 static int
 setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    struct cas_err err = {0};
-
-    f->p = tl_policy(g_session);
-    assert_int_equal(tl_make_all(f->p, &f->st, TL_NOW, &err), CAS_OK);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fx *f = *state;
-
-    tl_release(&f->st);
-    cas_policy_free(f->p);
-    free(f);
+    *state = tl_fx_new(g_session);
     return 0;
 }
 
 static void
 test_make_generates_ascii_of_the_default_size_from_printable_characters(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *a = tl_get(&f->st, "password"),
                                   *b = tl_get(&f->st, "long_password");
     size_t n, m;
@@ -115,7 +94,7 @@ test_make_generates_ascii_of_the_default_size_from_printable_characters(void **s
 static void
 test_make_generates_binary_values_of_their_size_and_never_twice_the_same(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *a = tl_get(&f->st, "raw"), *b = tl_get(&f->st, "raw32");
     struct cas_secret_value *again = NULL;
     struct cas_err err = {0};
@@ -152,7 +131,7 @@ assert_key(const struct cas_secret_value *v, const char *type, int bits, const c
 static void
 test_make_generates_private_keys_of_each_key_type_as_pkcs8(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     struct cas_policy *p = tl_policy("name: k\nversion: \"0.3.11\"\nsecrets:\n"
                                      "  - {name: k3, kind: private-key, key_type: RSA-3072}\n");
     struct tl_store st = {0};
@@ -173,7 +152,7 @@ test_make_generates_private_keys_of_each_key_type_as_pkcs8(void **state)
 static void
 test_make_derives_the_public_key_from_its_private_key(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     EVP_PKEY *k = tl_key(tl_get(&f->st, "key")->data), *pub;
     BIO *bio = BIO_new_mem_buf(tl_get(&f->st, "pub")->pem, -1);
     unsigned char *a = NULL, *b = NULL;
@@ -219,7 +198,7 @@ verify(X509 *leaf, const char *chain_pem, X509 *root)
 static void
 test_make_issues_a_server_certificate_whose_chain_verifies_to_its_root(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *web = tl_get(&f->st, "web"), *sub = tl_get(&f->st, "sub"),
                                   *root = tl_get(&f->st, "root");
     X509 *leaf = tl_cert(web->pem), *r = tl_cert(root->pem);
@@ -238,7 +217,7 @@ test_make_issues_a_server_certificate_whose_chain_verifies_to_its_root(void **st
 static void
 test_make_puts_sans_eku_and_the_default_common_name_into_a_server_certificate(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     X509 *c = tl_cert(tl_get(&f->st, "web")->pem);
     GENERAL_NAMES *gens = X509_get_ext_d2i(c, NID_subject_alt_name, NULL, NULL);
     char cn[128];
@@ -276,7 +255,7 @@ test_make_puts_sans_eku_and_the_default_common_name_into_a_server_certificate(vo
 static void
 test_make_issues_a_client_certificate_named_after_its_secret(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     X509 *c = tl_cert(tl_get(&f->st, "client")->pem), *r = tl_cert(tl_get(&f->st, "root")->pem);
     char cn[128];
 
@@ -295,7 +274,7 @@ test_make_issues_a_client_certificate_named_after_its_secret(void **state)
 static void
 test_make_issues_ca_certificates_with_the_spec_extensions(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     X509 *root = tl_cert(tl_get(&f->st, "root")->pem), *sub = tl_cert(tl_get(&f->st, "sub")->pem);
     X509 *web = tl_cert(tl_get(&f->st, "web")->pem);
     const ASN1_INTEGER *serial = X509_get0_serialNumber(root);
@@ -324,7 +303,7 @@ test_make_issues_ca_certificates_with_the_spec_extensions(void **state)
 static void
 test_make_sets_validity_and_renewal_from_valid_for(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *web = tl_get(&f->st, "web"), *sub = tl_get(&f->st, "sub");
     X509 *c = tl_cert(sub->pem);
     int day = 0, sec = 0;
@@ -344,7 +323,7 @@ test_make_sets_validity_and_renewal_from_valid_for(void **state)
 static void
 test_make_carries_the_certificate_key_for_privatekey_formats(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
 
     assert_true(cas_secret_equal(tl_get(&f->st, "web")->key, tl_get(&f->st, "rsa")->data));
     assert_non_null(tl_get(&f->st, "root")->key);
@@ -353,7 +332,7 @@ test_make_carries_the_certificate_key_for_privatekey_formats(void **state)
 static void
 test_make_refuses_a_certificate_whose_issuer_has_no_value_yet(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     struct tl_store empty = {0};
     struct cas_secret_value *v = NULL;
     struct cas_err err = {0};
@@ -404,7 +383,7 @@ test_order_refuses_a_cycle_of_issuers(void **state)
 static void
 test_order_puts_keys_and_issuers_first(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     size_t order[TL_MAX], pos[TL_MAX];
     struct cas_err err = {0};
 
@@ -486,7 +465,7 @@ test_make_refuses_explicit_ascii_with_nul_or_invalid_utf8(void **state)
 static void
 test_make_takes_an_explicit_certificate_chain_and_its_matching_key(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *web = tl_get(&f->st, "web");
     char *pem = tl_cert_and_chain(web);
     struct cas_secret_value *v = NULL;
@@ -506,7 +485,7 @@ test_make_takes_an_explicit_certificate_chain_and_its_matching_key(void **state)
 static void
 test_make_refuses_an_explicit_certificate_that_does_not_match_its_explicit_key(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     struct tl_store st = {0};
     struct cas_secret_value *key = NULL, *v = NULL;
     const struct cas_secret_value *web = tl_get(&f->st, "web");
@@ -533,7 +512,7 @@ test_make_refuses_an_explicit_certificate_that_does_not_match_its_explicit_key(v
 static void
 test_make_leaves_out_a_generated_key_that_cannot_match(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *web = tl_get(&f->st, "web");
     struct cas_secret_value *v = NULL;
     struct cas_err err = {0};
@@ -549,7 +528,7 @@ test_make_leaves_out_a_generated_key_that_cannot_match(void **state)
 static void
 test_make_refuses_wrong_pem_for_each_kind(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const char *pub = tl_get(&f->st, "pub")->pem, *crt = tl_get(&f->st, "web")->pem;
     const char garbage[] = "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
     const char encrypted[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n"
@@ -580,7 +559,7 @@ test_make_refuses_wrong_pem_for_each_kind(void **state)
 static void
 test_make_refuses_a_chain_out_of_order_and_a_ca_value_that_is_no_ca(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *web = tl_get(&f->st, "web");
     size_t a = strlen(web->pem), b = strlen(web->chain);
     char *rev = malloc(a + b + 1);
@@ -602,7 +581,7 @@ test_make_refuses_a_chain_out_of_order_and_a_ca_value_that_is_no_ca(void **state
 static void
 test_make_normalises_an_explicit_public_key(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const char *pub = tl_get(&f->st, "pub")->pem;
     char *messy = malloc(strlen(pub) + 32);
     struct cas_secret_value *v = NULL;
@@ -646,5 +625,5 @@ main(void)
         cmocka_unit_test(test_make_refuses_a_chain_out_of_order_and_a_ca_value_that_is_no_ca),
         cmocka_unit_test(test_make_normalises_an_explicit_public_key),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, tl_fx_teardown);
 }

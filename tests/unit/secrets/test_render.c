@@ -29,31 +29,10 @@ static const char g_session[] = "name: s\n"
                                 "  - {name: word, kind: config-fragment, value: hello}\n"
                                 "  - {name: map, kind: config-fragment, value: {b: [x], a: y}}\n";
 
-struct fx {
-    struct cas_policy *p;
-    struct tl_store st;
-};
-
 static int
 setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    struct cas_err err = {0};
-
-    f->p = tl_policy(g_session);
-    assert_int_equal(tl_make_all(f->p, &f->st, TL_NOW, &err), CAS_OK);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fx *f = *state;
-
-    tl_release(&f->st);
-    cas_policy_free(f->p);
-    free(f);
+    *state = tl_fx_new(g_session);
     return 0;
 }
 
@@ -77,7 +56,7 @@ render(const struct cas_secret_value *v, enum cas_policy_format fmt, bool esc, b
 static void
 test_render_gives_ascii_text_as_is_and_escaped_as_json(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *v = tl_get(&f->st, "text");
     char *t = render(v, CAS_FMT_DEFAULT, false, false, NULL);
 
@@ -91,7 +70,7 @@ test_render_gives_ascii_text_as_is_and_escaped_as_json(void **state)
 static void
 test_render_gives_binary_in_each_encoding(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *v = tl_get(&f->st, "raw");
     size_t n, len, got;
     const uint8_t *raw = cas_secret_peek(v->data, &n);
@@ -149,7 +128,7 @@ test_render_gives_base32_as_rfc4648_test_vectors(void **state)
 static void
 test_render_gives_private_keys_as_pkcs8_pem_and_der(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *v = tl_get(&f->st, "key");
     EVP_PKEY *want = tl_key(v->data), *got;
     const unsigned char *p;
@@ -172,7 +151,7 @@ test_render_gives_private_keys_as_pkcs8_pem_and_der(void **state)
 static void
 test_render_gives_public_keys_as_spki_pem_and_der(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *v = tl_get(&f->st, "pub");
     EVP_PKEY *priv = tl_key(tl_get(&f->st, "key")->data), *got;
     const unsigned char *p;
@@ -194,7 +173,7 @@ test_render_gives_public_keys_as_spki_pem_and_der(void **state)
 static void
 test_render_gives_a_certificate_as_pem_der_and_its_key(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *v = tl_get(&f->st, "leaf");
     X509 *want = tl_cert(v->pem), *got;
     EVP_PKEY *key = tl_key(v->key), *k2;
@@ -227,7 +206,7 @@ test_render_gives_a_certificate_as_pem_der_and_its_key(void **state)
 static void
 test_render_gives_the_chain_without_and_the_old_chain_with_the_certificate(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *leaf = tl_get(&f->st, "leaf"), *sub = tl_get(&f->st, "sub"),
                                   *root = tl_get(&f->st, "root");
     char *want = malloc(strlen(leaf->pem) * 4), *t;
@@ -252,7 +231,7 @@ test_render_gives_the_chain_without_and_the_old_chain_with_the_certificate(void 
 static void
 test_render_gives_pkcs12_under_the_empty_password_with_key_and_chain(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *v = tl_get(&f->st, "leaf");
     X509 *want = tl_cert(v->pem), *cert = NULL;
     EVP_PKEY *wkey = tl_key(v->key), *key = NULL;
@@ -287,7 +266,7 @@ test_render_gives_pkcs12_under_the_empty_password_with_key_and_chain(void **stat
 static void
 test_render_escapes_pem_as_json_and_refuses_to_escape_binary(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *v = tl_get(&f->st, "leaf");
     struct cas_secret *s = NULL;
     struct cas_err err = {0};
@@ -305,7 +284,7 @@ test_render_escapes_pem_as_json_and_refuses_to_escape_binary(void **state)
 static void
 test_render_refuses_formats_the_kind_lacks(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     static const struct {
         const char *name;
         enum cas_policy_format fmt;
@@ -330,7 +309,7 @@ test_render_refuses_formats_the_kind_lacks(void **state)
 static void
 test_render_refuses_key_formats_of_a_certificate_without_its_key(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     struct cas_secret_value *v = NULL;
     struct cas_secret *s = NULL;
     struct cas_err err = {0};
@@ -348,7 +327,7 @@ test_render_refuses_key_formats_of_a_certificate_without_its_key(void **state)
 static void
 test_render_gives_config_fragments_as_text_or_compact_json(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     char *t = render(tl_get(&f->st, "word"), CAS_FMT_DEFAULT, false, false, NULL);
 
     assert_string_equal(t, "hello");
@@ -379,5 +358,5 @@ main(void)
         cmocka_unit_test(test_render_refuses_key_formats_of_a_certificate_without_its_key),
         cmocka_unit_test(test_render_gives_config_fragments_as_text_or_compact_json),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, tl_fx_teardown);
 }

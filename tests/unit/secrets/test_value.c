@@ -28,31 +28,10 @@ static const char g_session[] = "name: s\n"
                                 "    kind: config-fragment\n"
                                 "    value: {b: [x, y], a: null}\n";
 
-struct fx {
-    struct cas_policy *p;
-    struct tl_store st;
-};
-
 static int
 setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    struct cas_err err = {0};
-
-    f->p = tl_policy(g_session);
-    assert_int_equal(tl_make_all(f->p, &f->st, TL_NOW, &err), CAS_OK);
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fx *f = *state;
-
-    tl_release(&f->st);
-    cas_policy_free(f->p);
-    free(f);
+    *state = tl_fx_new(g_session);
     return 0;
 }
 
@@ -79,7 +58,7 @@ assert_same_str(const char *a, const char *b)
 static void
 test_encode_round_trips_every_kind_to_the_same_bytes(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
 
     for (size_t i = 0; i < f->st.n; i++) {
         const struct cas_secret_value *v = f->st.vals[i];
@@ -112,7 +91,7 @@ test_encode_round_trips_every_kind_to_the_same_bytes(void **state)
 
 /* The encoding of the x509 value, copied out for tampering. */
 static uint8_t *
-encoded(struct fx *f, const char *name, size_t *len)
+encoded(struct tl_fx *f, const char *name, size_t *len)
 {
     struct cas_secret *enc = NULL;
     struct cas_err err = {0};
@@ -359,7 +338,7 @@ test_values_json_gives_a_certificate_its_expiry_and_renewal_in_rfc3339(void **st
 static void
 test_values_json_of_a_generated_certificate_holds_no_chain_or_key(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *crt = tl_get(&f->st, "crt");
     json_t *j = NULL;
     struct cas_err err = {0};
@@ -387,7 +366,7 @@ test_values_json_refuses_ascii_that_is_not_utf8(void **state)
 static void
 test_dup_without_key_leaves_the_certificate_key_out(void **state)
 {
-    struct fx *f = *state;
+    struct tl_fx *f = *state;
     const struct cas_secret_value *crt = tl_get(&f->st, "crt");
     struct cas_secret_value *a = NULL, *b = NULL;
     struct cas_err err = {0};
@@ -445,5 +424,5 @@ main(void)
         cmocka_unit_test(test_dup_without_key_leaves_the_certificate_key_out),
         cmocka_unit_test(test_decode_accepts_every_fuzz_seed),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, tl_fx_teardown);
 }
