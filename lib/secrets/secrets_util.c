@@ -116,6 +116,32 @@ key_from_secret(const struct cas_secret *pem, EVP_PKEY **out, struct cas_err *er
     return rc;
 }
 
+cas_rc
+resolve_named(const char *what, const char *name, enum cas_policy_kind want,
+              cas_secrets_resolve_fn resolve, void *ctx, const struct cas_secret_value **out,
+              struct cas_err *err)
+{
+    cas_rc rc = CAS_OK;
+
+    *out = NULL;
+    if (name == NULL)
+        return CAS_OK;
+    if (resolve == NULL || (rc = resolve(ctx, name, out, err)) == CAS_E_NOTFOUND ||
+        (rc == CAS_OK && *out == NULL)) {
+        *out = NULL;
+        return cas_err_set(err, CAS_E_INVALID, "%s '%s' has no value yet (make it first)", what,
+                           name);
+    }
+    if (rc != CAS_OK)
+        return cas_err_wrap(err, "cannot resolve %s '%s'", what, name);
+    if ((*out)->kind != want) {
+        *out = NULL;
+        return cas_err_set(err, CAS_E_INVALID, "%s '%s' is not of kind %s", what, name,
+                           want == CAS_POLICY_KIND_X509_CA ? "x509-ca" : "private-key");
+    }
+    return CAS_OK;
+}
+
 bool
 key_type_of(const EVP_PKEY *key, enum cas_policy_key_type *type)
 {

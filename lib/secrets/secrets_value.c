@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "secrets_int.h"
-#include "util/codec.h"
 #include "util/reader.h"
 #include "util/secret.h"
 
@@ -332,12 +331,11 @@ value_text(const struct cas_secret_value *v)
 
     switch (v->kind) {
     case CAS_POLICY_KIND_BINARY: {
-        char *hex = malloc(2 * len + 1);
-        if (hex == NULL)
-            return NULL;
-        cas_hex_encode(p, len, hex);
-        j = json_stringn(hex, 2 * len);
-        free(hex); /* a public value: export_public made it so */
+        struct cas_buf hex;
+        cas_buf_init_secret(&hex, 2 * CAS_SECRETS_FIELD_MAX + 1);
+        cas_buf_add_hex(&hex, p, len);
+        j = hex.failed ? NULL : json_stringn(hex.buf, hex.len);
+        cas_buf_release(&hex);
         return j;
     }
     case CAS_POLICY_KIND_ASCII:
