@@ -399,6 +399,45 @@ test_order_puts_keys_and_issuers_first(void **state)
     }
 }
 
+static void
+test_make_gives_a_ca_without_private_key_a_fresh_p256_key(void **state)
+{
+    struct cas_policy_secret def = {.name = "lone", .kind = CAS_POLICY_KIND_X509_CA};
+    struct cas_secret_value *v = NULL;
+    struct cas_err err = {0};
+    X509 *c;
+    EVP_PKEY *k;
+
+    (void)state;
+    assert_int_equal(cas_secrets_make(&def, TL_NOW, NULL, NULL, &v, &err), CAS_OK);
+    c = tl_cert(v->pem);
+    k = tl_key(v->key);
+    assert_int_equal(X509_check_private_key(c, k), 1);
+    assert_int_equal(X509_verify(c, k), 1);
+    assert_int_equal(EVP_PKEY_get_bits(k), 256);
+    X509_free(c);
+    EVP_PKEY_free(k);
+    cas_secrets_value_free(v);
+}
+
+static void
+test_make_refuses_a_public_key_whose_private_key_has_no_value(void **state)
+{
+    struct cas_policy_secret def = {
+        .name = "pub", .kind = CAS_POLICY_KIND_PUBLIC_KEY, .private_key = "gone"};
+    struct tl_store empty = {0};
+    struct cas_secret_value *v = NULL;
+    struct cas_err err = {0};
+    char line[2048];
+
+    (void)state;
+    assert_int_equal(cas_secrets_make(&def, TL_NOW, tl_resolve, &empty, &v, &err), CAS_E_INVALID);
+    cas_err_join(&err, line, sizeof(line));
+    assert_non_null(strstr(line, "secret 'pub'"));
+    assert_non_null(strstr(line, "private_key 'gone' has no value"));
+    assert_null(v);
+}
+
 /* ---- explicit values (definitions built by hand: the parser already refuses some) ---- */
 
 static cas_rc
@@ -613,6 +652,8 @@ main(void)
         cmocka_unit_test(test_make_carries_the_certificate_key_for_privatekey_formats),
         cmocka_unit_test(test_make_refuses_a_certificate_whose_issuer_has_no_value_yet),
         cmocka_unit_test(test_make_refuses_to_generate_a_config_fragment_or_an_imported_secret),
+        cmocka_unit_test(test_make_gives_a_ca_without_private_key_a_fresh_p256_key),
+        cmocka_unit_test(test_make_refuses_a_public_key_whose_private_key_has_no_value),
         cmocka_unit_test(test_order_refuses_a_cycle_of_issuers),
         cmocka_unit_test(test_order_puts_keys_and_issuers_first),
         cmocka_unit_test(test_make_takes_explicit_ascii_binary_and_canonical_config_fragments),
