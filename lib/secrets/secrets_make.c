@@ -12,6 +12,7 @@
 #include "crypto/pki.h"
 #include "secrets_int.h"
 #include "secrets_x509.h"
+#include "util/alloc.h"
 #include "util/err_openssl.h"
 #include "util/secret.h"
 
@@ -21,7 +22,7 @@
 static cas_rc
 value_new(const struct cas_policy_secret *def, struct cas_secret_value **out, struct cas_err *err)
 {
-    if ((*out = calloc(1, sizeof(**out))) == NULL)
+    if ((*out = cas_calloc(1, sizeof(**out))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for secret '%s'", def->name);
     (*out)->kind = def->kind;
     (*out)->is_generated = def->source == CAS_POLICY_GENERATED;

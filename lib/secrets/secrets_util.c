@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "secrets_int.h"
+#include "util/alloc.h"
 #include "util/err_openssl.h"
 #include "util/secret.h"
 
@@ -335,7 +336,7 @@ canon_object(struct cas_buf *b, json_t *j, struct cas_err *err)
     json_t *v;
     cas_rc rc = CAS_OK;
 
-    if (n > 0 && (names = calloc(n, sizeof(*names))) == NULL)
+    if (n > 0 && (names = cas_calloc(n, sizeof(*names))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for a config-fragment");
     json_object_foreach(j, k, v)
     {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "secrets_testlib.h"
+#include "util/alloc.h"
 #include "util/secret.h"
 
 static const char g_session[] = "name: s\n"
@@ -438,6 +439,37 @@ test_make_refuses_a_public_key_whose_private_key_has_no_value(void **state)
     assert_null(v);
 }
 
+static void
+test_make_survives_every_allocation_failure(void **state)
+{
+    struct cas_policy *p = tl_policy("name: m\nversion: \"0.3.11\"\nsecrets:\n"
+                                     "  - {name: a, kind: ascii}\n"
+                                     "  - {name: k, kind: private-key}\n"
+                                     "  - {name: pub, kind: public-key, private_key: k}\n"
+                                     "  - {name: ca, kind: x509-ca, private_key: k}\n"
+                                     "  - {name: c, kind: x509, private_key: k, issuer: ca,\n"
+                                     "     san: [\"dns:x.example\"]}\n"
+                                     "  - {name: f, kind: config-fragment, value: {a: [b]}}\n");
+    bool done = false;
+
+    (void)state;
+    for (long n = 0; !done; n++) {
+        struct tl_store st = {0};
+        struct cas_err err = {0};
+        cas_rc rc;
+        assert_true(n < 2000);
+        cas_alloc_fail_after(n);
+        rc = tl_make_all(p, &st, TL_NOW, &err);
+        cas_alloc_fail_after(-1);
+        if (rc == CAS_OK)
+            done = true;
+        else
+            assert_int_equal(rc, CAS_E_NOMEM);
+        tl_release(&st);
+    }
+    cas_policy_free(p);
+}
+
 /* ---- explicit values (definitions built by hand: the parser already refuses some) ---- */
 
 static cas_rc
@@ -654,6 +686,7 @@ main(void)
         cmocka_unit_test(test_make_refuses_to_generate_a_config_fragment_or_an_imported_secret),
         cmocka_unit_test(test_make_gives_a_ca_without_private_key_a_fresh_p256_key),
         cmocka_unit_test(test_make_refuses_a_public_key_whose_private_key_has_no_value),
+        cmocka_unit_test(test_make_survives_every_allocation_failure),
         cmocka_unit_test(test_order_refuses_a_cycle_of_issuers),
         cmocka_unit_test(test_order_puts_keys_and_issuers_first),
         cmocka_unit_test(test_make_takes_explicit_ascii_binary_and_canonical_config_fragments),

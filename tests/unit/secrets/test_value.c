@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "secrets_testlib.h"
+#include "util/alloc.h"
 #include "util/secret.h"
 
 static const char g_session[] = "name: s\n"
@@ -380,6 +381,46 @@ test_dup_without_key_leaves_the_certificate_key_out(void **state)
     cas_secrets_value_free(b);
 }
 
+/* Fails the nth allocation and onwards, upward from 0, until the call succeeds: every failure on
+ * the way is CAS_E_NOMEM and (under ASan) leaks nothing. */
+static void
+test_encode_decode_and_json_survive_every_allocation_failure(void **state)
+{
+    struct tl_fx *f = *state;
+    const struct cas_secret_value *crt = tl_get(&f->st, "crt");
+    bool done = false;
+
+    for (long n = 0; !done; n++) {
+        struct cas_secret *enc = NULL, *dump = NULL;
+        struct cas_secret_value *back = NULL, *copy = NULL;
+        struct cas_err err = {0};
+        json_t *j = NULL;
+        const uint8_t *p;
+        size_t len;
+        cas_rc rc;
+
+        assert_true(n < 1000);
+        cas_alloc_fail_after(n);
+        if ((rc = cas_secrets_encode(crt, &enc, &err)) == CAS_OK) {
+            p = cas_secret_peek(enc, &len);
+            if ((rc = cas_secrets_decode(p, len, &back, &err)) == CAS_OK &&
+                (rc = cas_secrets_value_dup(back, true, &copy, &err)) == CAS_OK &&
+                (rc = cas_secrets_value_json(copy, &j, &err)) == CAS_OK)
+                rc = cas_secrets_json_dump(j, &dump, &err);
+        }
+        cas_alloc_fail_after(-1);
+        if (rc == CAS_OK)
+            done = true;
+        else
+            assert_int_equal(rc, CAS_E_NOMEM);
+        json_decref(j);
+        cas_secret_free(dump);
+        cas_secret_free(enc);
+        cas_secrets_value_free(back);
+        cas_secrets_value_free(copy);
+    }
+}
+
 static void
 test_decode_accepts_every_fuzz_seed(void **state)
 {
@@ -423,6 +464,7 @@ main(void)
         cmocka_unit_test(test_values_json_refuses_ascii_that_is_not_utf8),
         cmocka_unit_test(test_dup_without_key_leaves_the_certificate_key_out),
         cmocka_unit_test(test_decode_accepts_every_fuzz_seed),
+        cmocka_unit_test(test_encode_decode_and_json_survive_every_allocation_failure),
     };
     return cmocka_run_group_tests(tests, setup, tl_fx_teardown);
 }
