@@ -3,8 +3,8 @@
  * verifier's cache. Two kinds of entries, each refcounted so a thread may use one while another
  * thread evicts it: a verified PCK chain (keyed by the quote's certification data and the
  * collateral that holds its CRLs) and verified collateral (keyed by the collateral's id). Each
- * lives for its validity window; lookups outside it miss, and entries whose window has ended
- * at the time asked are dropped. Only the lookups run under the lock.
+ * lives for its validity window: lookups outside it miss, and an entry asked for after its
+ * window has ended is dropped. Only the lookups run under the lock.
  */
 #include <stdint.h>
 
@@ -168,24 +168,30 @@ table_remove_locked(struct table *t, size_t i)
     t->e[i] = t->e[--t->n];
 }
 
+/*
+ * The entry for key if it holds at `at`. One asked for at or past the end of its window (its
+ * earliest nextUpdate or notAfter) is dropped: it can never serve a later time. Entries of
+ * other keys are left alone, so callers verifying at different explicit times do not evict
+ * each other; capacity is bounded by cache_put().
+ */
 static struct entry *
 cache_get(struct cas_dcap_verifier *v, struct table *t, const uint8_t key[32], int64_t at)
 {
     struct entry *found = NULL;
 
     pthread_mutex_lock(&v->lock);
-    for (size_t i = 0; i < t->n;) {
+    for (size_t i = 0; i < t->n; i++) {
         struct entry *e = t->e[i];
-        if (e->w.hi <= at) { /* past its nextUpdate (or notAfter): dropped */
-            table_remove_locked(t, i);
+        if (memcmp(e->key, key, 32) != 0)
             continue;
-        }
-        if (found == NULL && memcmp(e->key, key, 32) == 0 && e->w.lo <= at) {
+        if (e->w.hi <= at)
+            table_remove_locked(t, i);
+        else if (e->w.lo <= at) {
             found = e;
             e->refs++;
             e->used = ++v->tick;
         }
-        i++;
+        break;
     }
     if (found != NULL)
         v->hits++;
@@ -195,11 +201,14 @@ cache_get(struct cas_dcap_verifier *v, struct table *t, const uint8_t key[32], i
     return found;
 }
 
-/* Adds e (the caller keeps its own reference); replaces an entry of the same key. */
+/*
+ * Adds e (the caller keeps its own reference), replacing an entry of the same key. When full,
+ * an entry already expired at `at` goes first, else the least recently used.
+ */
 static void
-cache_put(struct cas_dcap_verifier *v, struct table *t, struct entry *e)
+cache_put(struct cas_dcap_verifier *v, struct table *t, struct entry *e, int64_t at)
 {
-    size_t lru = 0;
+    size_t victim = 0;
 
     pthread_mutex_lock(&v->lock);
     for (size_t i = 0; i < t->n; i++) {
@@ -210,10 +219,12 @@ cache_put(struct cas_dcap_verifier *v, struct table *t, struct entry *e)
     }
     if (t->n == CAS_DCAP_CACHE_MAX) {
         for (size_t i = 1; i < t->n; i++) {
-            if (t->e[i]->used < t->e[lru]->used)
-                lru = i;
+            bool gone = t->e[i]->w.hi <= at, victim_gone = t->e[victim]->w.hi <= at;
+            if ((gone && !victim_gone) ||
+                (gone == victim_gone && t->e[i]->used < t->e[victim]->used))
+                victim = i;
         }
-        table_remove_locked(t, lru);
+        table_remove_locked(t, victim);
     }
     e->refs++;
     e->used = ++v->tick;
@@ -553,7 +564,7 @@ get_pck(struct cas_dcap_verifier *v, const struct cas_quote *q, const struct cas
         pe->ak = NULL; /* the quote signature check reports it */
         cas_err_clear(err);
     }
-    cache_put(v, &v->pck, &pe->e);
+    cache_put(v, &v->pck, &pe->e, at);
     *out = pe;
     return CAS_OK;
 }
@@ -577,7 +588,7 @@ get_col(struct cas_dcap_verifier *v, const struct cas_dcap_collateral *c, int64_
         col_entry_destroy(&ce->e);
         return rc;
     }
-    cache_put(v, &v->col, &ce->e);
+    cache_put(v, &v->col, &ce->e, at);
     *out = ce;
     return CAS_OK;
 }
