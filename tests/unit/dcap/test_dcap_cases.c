@@ -13,11 +13,13 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
+#include "util/alloc.h"
 
 struct run {
     uint8_t *quote;
@@ -528,6 +530,88 @@ test_collateral_survives_the_json_form_byte_for_byte(void **state)
     cas_dcap_verifier_free(v);
 }
 
+struct shared {
+    struct cas_dcap_verifier *v;
+    struct run sgx, tdx;
+    int failures;
+    pthread_mutex_t lock;
+};
+
+static void *
+hammer(void *arg)
+{
+    struct shared *sh = arg;
+
+    for (int i = 0; i < 40; i++) {
+        struct cas_dcap_verdict verdict;
+        struct cas_err err = {0};
+        const struct run *r = i % 2 ? &sh->sgx : &sh->tdx;
+        if (cas_dcap_verify(sh->v, r->quote, r->quote_len, &r->col, 1751623200, &verdict, &err) !=
+                CAS_OK ||
+            verdict.status != r->verdict.status) {
+            pthread_mutex_lock(&sh->lock);
+            sh->failures++;
+            pthread_mutex_unlock(&sh->lock);
+        }
+    }
+    return NULL;
+}
+
+/* One verifier, four threads, two platforms, a cold start: every verdict as single-threaded. */
+static void
+test_one_verifier_serves_many_threads_with_the_same_verdicts(void **state)
+{
+    struct shared sh = {.v = fx_intel_verifier(), .lock = PTHREAD_MUTEX_INITIALIZER};
+    struct cas_dcap_verifier *single = fx_intel_verifier();
+    pthread_t t[4];
+    (void)state;
+
+    run_case(single, DCAP_DIR "/phala-sgx-v3", 1751623200, &sh.sgx);
+    run_case(single, DCAP_DIR "/phala-tdx-v4", 1751623200, &sh.tdx);
+    assert_int_equal(sh.sgx.rc, CAS_OK);
+    assert_int_equal(sh.tdx.rc, CAS_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer, &sh), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(sh.failures, 0);
+    run_free(&sh.sgx);
+    run_free(&sh.tdx);
+    cas_dcap_verifier_free(single);
+    cas_dcap_verifier_free(sh.v);
+}
+
+/* Fails the 1st, 2nd, ... allocation of a cold verification: each is reported, none leaks. */
+static void
+test_every_allocation_failure_of_a_cold_verification_is_reported_cleanly(void **state)
+{
+    struct cas_dcap_verifier *loader = fx_intel_verifier();
+    struct run r;
+    cas_rc rc = CAS_E_NOMEM;
+    long n;
+    (void)state;
+
+    run_case(loader, DCAP_DIR "/phala-tdx-v4", 1751623200, &r);
+    cas_dcap_verifier_free(loader);
+    for (n = 0; n < 1000 && rc != CAS_OK; n++) {
+        struct cas_dcap_verifier *v = NULL;
+        struct cas_dcap_anchor intel;
+        struct cas_err err = {0};
+        cas_dcap_anchor_intel(&intel);
+        cas_alloc_fail_after(n);
+        rc = cas_dcap_verifier_new(&intel, 1, &v, &err);
+        if (rc == CAS_OK)
+            rc = cas_dcap_verify(v, r.quote, r.quote_len, &r.col, 1751623200, &r.verdict, &err);
+        cas_alloc_fail_after(-1);
+        if (rc != CAS_OK && rc != CAS_E_NOMEM)
+            fail_msg("allocation %ld failed: %s", n, err.msg[0]);
+        cas_dcap_verifier_free(v);
+    }
+    assert_int_equal(rc, CAS_OK);
+    assert_true(n > 3); /* the walk met several allocations before it got through */
+    run_free(&r);
+}
+
 int
 main(void)
 {
@@ -542,6 +626,8 @@ main(void)
         cmocka_unit_test(test_reserialised_or_tampered_signed_json_fails_its_signature),
         cmocka_unit_test(test_a_quote_is_refused_when_intel_is_not_a_trusted_root),
         cmocka_unit_test(test_collateral_survives_the_json_form_byte_for_byte),
+        cmocka_unit_test(test_one_verifier_serves_many_threads_with_the_same_verdicts),
+        cmocka_unit_test(test_every_allocation_failure_of_a_cold_verification_is_reported_cleanly),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
