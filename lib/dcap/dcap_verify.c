@@ -20,6 +20,9 @@
 #include "util/alloc.h"
 #include "util/err_openssl.h"
 
+/* The PCK certificate's SGX extensions (Intel SGX PCK Certificate and CRL Profile). */
+#define SGX_EXT_OID "1.2.840.113741.1.13.1"
+
 /* SHA-256 of the DER Intel SGX Root CA (PROVENANCE.md of shared/testdata/dcap). */
 static const uint8_t intel_root_sha256[32] = {
     0x44, 0xa0, 0x19, 0x6b, 0x2b, 0x99, 0xf8, 0x89, 0xb8, 0xe1, 0x49, 0xe9, 0x5b, 0x80, 0x7a, 0x35,
@@ -246,7 +249,7 @@ cas_dcap_verifier_new(const struct cas_dcap_anchor *anchors, size_t count,
         return cas_err_set(err, CAS_E_NOMEM, "Out of memory for the quote verifier");
     memcpy(v->anchors, anchors, count * sizeof(*anchors));
     v->anchor_count = count;
-    if ((v->sgx_ext = OBJ_txt2obj("1.2.840.113741.1.13.1", 1)) == NULL) {
+    if ((v->sgx_ext = OBJ_txt2obj(SGX_EXT_OID, 1)) == NULL) {
         free(v);
         return cas_err_openssl(err, CAS_E_NOMEM, "Cannot set up the quote verifier");
     }
@@ -329,13 +332,13 @@ failed(struct fail *f, enum cas_dcap_check check, cas_rc rc)
 }
 
 static cas_rc
-pck_extensions(const struct cas_dcap_verifier *v, X509 *leaf, struct cas_dcap_pck_info *info,
+pck_extensions(const ASN1_OBJECT *sgx_ext, X509 *leaf, struct cas_dcap_pck_info *info,
                struct cas_err *err)
 {
-    int i = X509_get_ext_by_OBJ(leaf, v->sgx_ext, -1);
+    int i = X509_get_ext_by_OBJ(leaf, sgx_ext, -1);
     const ASN1_OCTET_STRING *data;
 
-    if (i < 0 || X509_get_ext_by_OBJ(leaf, v->sgx_ext, i) >= 0)
+    if (i < 0 || X509_get_ext_by_OBJ(leaf, sgx_ext, i) >= 0)
         return cas_err_set(err, CAS_E_INVALID, "The PCK certificate has not one SGX extension");
     data = X509_EXTENSION_get_data(X509_get_ext(leaf, i));
     return cas_dcap_pck_ext_parse(ASN1_STRING_get0_data(data), (size_t)ASN1_STRING_length(data),
@@ -347,23 +350,22 @@ cas_dcap_quote_pck(const struct cas_quote *q, struct cas_dcap_pck_info *out, boo
                    struct cas_err *err)
 {
     STACK_OF(X509) *chain = NULL;
-    struct cas_dcap_verifier v;
+    ASN1_OBJECT *sgx_ext;
     char cn[128] = "";
     cas_rc rc;
 
-    memset(&v, 0, sizeof(v));
     *platform_ca = false;
-    if ((v.sgx_ext = OBJ_txt2obj("1.2.840.113741.1.13.1", 1)) == NULL)
+    if ((sgx_ext = OBJ_txt2obj(SGX_EXT_OID, 1)) == NULL)
         return cas_err_openssl(err, CAS_E_NOMEM, "Cannot read the PCK certificate");
     if ((rc = cas_dcap_pem_chain(q->cert_data.buf, q->cert_data.len, "PCK certificate chain",
                                  &chain, err)) == CAS_OK &&
-        (rc = pck_extensions(&v, sk_X509_value(chain, 0), out, err)) == CAS_OK) {
+        (rc = pck_extensions(sgx_ext, sk_X509_value(chain, 0), out, err)) == CAS_OK) {
         X509_NAME_get_text_by_NID(X509_get_issuer_name(sk_X509_value(chain, 0)), NID_commonName, cn,
                                   sizeof(cn));
         *platform_ca = strstr(cn, "Platform") != NULL;
     }
     sk_X509_pop_free(chain, X509_free);
-    ASN1_OBJECT_free(v.sgx_ext);
+    ASN1_OBJECT_free(sgx_ext);
     return rc;
 }
 
@@ -412,7 +414,7 @@ pck_checks(const struct cas_dcap_verifier *v, const struct cas_quote *q,
                         cas_dcap_crl_lists(pck_crl, sk_X509_value(chain, 0)) ? "PCK" : "PCK CA"));
         goto out;
     }
-    if ((rc = pck_extensions(v, sk_X509_value(chain, 0), &pe->info, err)) != CAS_OK) {
+    if ((rc = pck_extensions(v->sgx_ext, sk_X509_value(chain, 0), &pe->info, err)) != CAS_OK) {
         rc = failed(f, CAS_DCAP_CHECK_PCK_CHAIN, rc);
         goto out;
     }
