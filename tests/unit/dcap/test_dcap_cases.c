@@ -530,6 +530,24 @@ test_collateral_survives_the_json_form_byte_for_byte(void **state)
     cas_dcap_verifier_free(v);
 }
 
+static void
+test_the_pinned_intel_root_is_the_certificate_in_testdata(void **state)
+{
+    struct cas_dcap_anchor pinned, file;
+    struct cas_err err = {0};
+    size_t len;
+    uint8_t *pem = fx_read(DCAP_DIR "/intel-sgx-root-ca.pem", &len);
+    (void)state;
+
+    assert_non_null(pem);
+    cas_dcap_anchor_intel(&pinned);
+    assert_int_equal(cas_dcap_anchor_from_pem(pem, len, "Intel SGX Root CA", &file, &err), CAS_OK);
+    assert_memory_equal(pinned.sha256, file.sha256, 32);
+    assert_string_equal(pinned.name, file.name);
+    assert_int_equal(cas_dcap_anchor_from_pem(pem, len, "", &file, &err), CAS_E_INVALID);
+    free(pem);
+}
+
 struct shared {
     struct cas_dcap_verifier *v;
     struct run sgx, tdx;
@@ -626,6 +644,7 @@ main(void)
         cmocka_unit_test(test_reserialised_or_tampered_signed_json_fails_its_signature),
         cmocka_unit_test(test_a_quote_is_refused_when_intel_is_not_a_trusted_root),
         cmocka_unit_test(test_collateral_survives_the_json_form_byte_for_byte),
+        cmocka_unit_test(test_the_pinned_intel_root_is_the_certificate_in_testdata),
         cmocka_unit_test(test_one_verifier_serves_many_threads_with_the_same_verdicts),
         cmocka_unit_test(test_every_allocation_failure_of_a_cold_verification_is_reported_cleanly),
     };
