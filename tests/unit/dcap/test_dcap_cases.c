@@ -548,6 +548,36 @@ test_the_pinned_intel_root_is_the_certificate_in_testdata(void **state)
     free(pem);
 }
 
+static void
+test_a_verdict_becomes_one_json_object_with_every_measurement(void **state)
+{
+    struct cas_dcap_verifier *v = fx_intel_verifier();
+    json_t *j;
+    struct run r;
+    (void)state;
+
+    run_case(v, DCAP_DIR "/phala-tdx-v4", 1751623200, &r);
+    assert_int_equal(r.rc, CAS_OK);
+    assert_non_null(j = cas_dcap_verdict_json(&r.verdict));
+    assert_string_equal(jstr(j, "tcb_status"), "UpToDate");
+    assert_string_equal(jstr(j, "evidence_type"), "tdx-v4");
+    assert_string_equal(jstr(j, "verified_at"), "2025-07-04T10:00:00Z");
+    assert_non_null(jstr(j, "collateral_valid_until"));
+    assert_null(json_object_get(j, "failed_check"));
+    assert_string_equal(jstr(json_object_get(j, "report"), "mrtd"),
+                        "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc"
+                        "5f87f27428b2538873118b7");
+    json_decref(j);
+    reverify(v, &r, 1753000000); /* after nextUpdate */
+    assert_non_null(j = cas_dcap_verdict_json(&r.verdict));
+    assert_string_equal(jstr(j, "failed_check"), "pck-crl");
+    assert_null(json_object_get(j, "tcb_status"));
+    assert_null(json_object_get(j, "collateral_valid_until"));
+    json_decref(j);
+    run_free(&r);
+    cas_dcap_verifier_free(v);
+}
+
 struct shared {
     struct cas_dcap_verifier *v;
     struct run sgx, tdx;
@@ -645,6 +675,7 @@ main(void)
         cmocka_unit_test(test_a_quote_is_refused_when_intel_is_not_a_trusted_root),
         cmocka_unit_test(test_collateral_survives_the_json_form_byte_for_byte),
         cmocka_unit_test(test_the_pinned_intel_root_is_the_certificate_in_testdata),
+        cmocka_unit_test(test_a_verdict_becomes_one_json_object_with_every_measurement),
         cmocka_unit_test(test_one_verifier_serves_many_threads_with_the_same_verdicts),
         cmocka_unit_test(test_every_allocation_failure_of_a_cold_verification_is_reported_cleanly),
     };
