@@ -367,6 +367,30 @@ test_no_matching_level_or_module_identity_is_tcb_not_supported(void **state)
     evaluate(&f, CAS_DCAP_UP_TO_DATE, CAS_E_DENIED);
 }
 
+/* TD 1.5: out of date only through its TDX module, and TEE_TCB_SVN2 already current. */
+static void
+test_a_td_behind_only_its_module_is_advised_to_relaunch(void **state)
+{
+    struct tdx_fx f;
+    (void)state;
+
+    tdx_setup(&f);
+    f.q.body_type = CAS_DCAP_BODY_TD15;
+    f.q.td.tee_tcb_svn[0] = 3; /* TDX_01 at isvsvn 3: OutOfDate */
+    memcpy(f.q.td.tee_tcb_svn2, (const uint8_t[]){4, 1, 7}, 3);
+    assert_int_equal(evaluate(&f, CAS_DCAP_UP_TO_DATE, CAS_OK), CAS_DCAP_TD_RELAUNCH_ADVISED);
+    f.levels[0].status = CAS_DCAP_CONFIGURATION_NEEDED;
+    assert_int_equal(evaluate(&f, CAS_DCAP_UP_TO_DATE, CAS_OK),
+                     CAS_DCAP_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED);
+    f.levels[0].status = CAS_DCAP_UP_TO_DATE;
+    f.q.td.tee_tcb_svn2[0] = 3; /* the relaunched module would still be behind */
+    assert_int_equal(evaluate(&f, CAS_DCAP_UP_TO_DATE, CAS_OK), CAS_DCAP_OUT_OF_DATE);
+    f.q.td.tee_tcb_svn2[0] = 4;
+    assert_int_equal(evaluate(&f, CAS_DCAP_OUT_OF_DATE, CAS_OK), CAS_DCAP_OUT_OF_DATE);
+    f.q.body_type = CAS_DCAP_BODY_TD10; /* no TEE_TCB_SVN2: no advice */
+    assert_int_equal(evaluate(&f, CAS_DCAP_UP_TO_DATE, CAS_OK), CAS_DCAP_OUT_OF_DATE);
+}
+
 static void
 test_advisories_come_from_the_matched_level(void **state)
 {
@@ -399,6 +423,7 @@ main(void)
         cmocka_unit_test(test_tdx_levels_skip_the_module_bytes_when_a_module_version_is_set),
         cmocka_unit_test(test_an_out_of_date_module_or_qe_makes_the_platform_out_of_date),
         cmocka_unit_test(test_no_matching_level_or_module_identity_is_tcb_not_supported),
+        cmocka_unit_test(test_a_td_behind_only_its_module_is_advised_to_relaunch),
         cmocka_unit_test(test_advisories_come_from_the_matched_level),
     };
 
