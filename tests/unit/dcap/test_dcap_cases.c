@@ -121,6 +121,21 @@ advisories_equal(const struct cas_dcap_advisories *a, const json_t *want)
     return true;
 }
 
+/* The matched level's date equals Intel QvE's tcb_level_date_tag, where the case records it. */
+static void
+check_tcb_date(const char *name, const json_t *doc, const struct cas_dcap_verdict *v)
+{
+    const json_t *qvl = json_object_get(json_object_get(doc, "intel_qvl"), "qvl_verify_quote");
+    const char *tag = jstr(qvl, "tcb_level_date_tag");
+    int64_t want;
+
+    if (tag == NULL)
+        return;
+    assert_true(cas_dcap_time_parse(tag, strlen(tag), false, &want));
+    if (v->tcb_date != want)
+        fail_msg("%s: matched a level of another date than Intel QvE's %s", name, tag);
+}
+
 static void
 check_case(struct cas_dcap_verifier *v, const char *dir, bool warm)
 {
@@ -150,6 +165,8 @@ check_case(struct cas_dcap_verifier *v, const char *dir, bool warm)
         assert_true(fx_hex_eq(r.verdict.fmspc, 6, jstr(doc, "fmspc")));
         assert_string_equal(r.verdict.root, "Intel SGX Root CA");
         assert_true(r.verdict.collateral_expires > case_time(doc));
+        assert_int_equal(r.verdict.qe_status, CAS_DCAP_UP_TO_DATE); /* QE OK in every case */
+        check_tcb_date(name, doc, &r.verdict);
     } else {
         /* The only reference error in the set: no TCB level matches (TcbNotSupported). */
         assert_non_null(strstr(jstr(ref, "error"), "TcbNotSupported"));
