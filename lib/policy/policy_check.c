@@ -621,12 +621,13 @@ check_duplicate_keys(struct ck *c, const struct pnode *map)
         c->nomem = true;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        keys[i] = map->kids[2 * i];
+    n = 0;
+    for (size_t i = 0; i + 1 < map->count; i += 2)
+        if (map->kids[i]->type == PN_SCALAR) /* other keys are reported as such */
+            keys[n++] = map->kids[i];
     qsort(keys, n, sizeof(*keys), cmp_key);
     for (size_t i = 1; i < n; i++)
-        if (keys[i]->type == PN_SCALAR && keys[i - 1]->type == PN_SCALAR &&
-            strcmp(keys[i]->text, keys[i - 1]->text) == 0)
+        if (strcmp(keys[i]->text, keys[i - 1]->text) == 0)
             ck_err(c, keys[i], "duplicate key '%s' (first at line %u); remove one of them",
                    keys[i]->text, keys[i - 1]->line);
     free(keys);
