@@ -36,11 +36,13 @@ gen_mib(size_t *len)
     cas_buf_adds(&b, "name: bench/mib\nversion: \"0.3.12\"\n"
                      "access_policy: {read: [CREATOR], update: [CREATOR]}\nservices:\n");
     for (; s < 1000; s++) {
-        cas_buf_addf(&b, "  - name: svc%zu\n    command: /usr/bin/app --id %zu @@1\n"
-                         "    environment:\n", s, s);
+        cas_buf_addf(&b,
+                     "  - name: svc%zu\n    command: /usr/bin/app --id %zu @@1\n"
+                     "    environment:\n",
+                     s, s);
         for (int e = 0; e < 8; e++)
-            cas_buf_addf(&b, "      VAR_%d: \"value %d of service %zu: $$SCONE::sec%zu$$\"\n",
-                         e, e, s, s);
+            cas_buf_addf(&b, "      VAR_%d: \"value %d of service %zu: $$SCONE::sec%zu$$\"\n", e, e,
+                         s, s);
         cas_buf_adds(&b, "    attestation: {mrenclave: " MR "}\n");
     }
     cas_buf_adds(&b, "secrets:\n");
@@ -58,7 +60,9 @@ gen_secrets(size_t n, size_t *len)
     cas_buf_adds(&b, "name: bench/secrets\nversion: \"0.3\"\nsecrets:\n");
     for (size_t i = 0; i < n; i++)
         cas_buf_addf(&b, "  - name: secret_%zu\n    kind: %s\n", i,
-                     i % 3 == 0 ? "ascii" : i % 3 == 1 ? "binary" : "private-key");
+                     i % 3 == 0   ? "ascii"
+                     : i % 3 == 1 ? "binary"
+                                  : "private-key");
     return cas_buf_detach(&b, len);
 }
 

@@ -43,8 +43,9 @@ check_entry(struct ck *c, struct cas_policy_access_entry *e, const struct pnode 
         else if (n->count >= 2 && n->kids[0]->type == PN_SCALAR && is_later_rule(n->kids[0]->text))
             ck_later(c, n, n->kids[0]->text, 10);
         else
-            ck_err(c, n, "expected CREATOR, ANY, NONE, a key hash, a PEM certificate or a "
-                         "placeholder");
+            ck_err(c, n,
+                   "expected CREATOR, ANY, NONE, a key hash, a PEM certificate or a "
+                   "placeholder");
         return false;
     }
     if (ck_struct_ph(c, n, &v)) {
@@ -56,7 +57,7 @@ check_entry(struct ck *c, struct cas_policy_access_entry *e, const struct pnode 
     if ((s = ck_str(c, n)) == NULL)
         return false;
     if (strcmp(s, "CREATOR") == 0 || strcmp(s, "ANY") == 0 || strcmp(s, "NONE") == 0) {
-        e->kind = s[0] == 'C' ? CAS_POLICY_ACCESS_CREATOR
+        e->kind = s[0] == 'C'   ? CAS_POLICY_ACCESS_CREATOR
                   : s[0] == 'A' ? CAS_POLICY_ACCESS_ANY
                                 : CAS_POLICY_ACCESS_NONE;
         ck_append(c, arr, ck_json_str(c, s));
@@ -103,21 +104,22 @@ check_list(struct ck *c, size_t which, const struct pnode *n, json_t *o)
     json_t *arr;
 
     if (pn_is_null(n)) {
-        ck_err(c, n, "is empty; write NONE to grant nobody, or leave the key out for the "
-                     "default");
+        ck_err(c, n,
+               "is empty; write NONE to grant nobody, or leave the key out for the "
+               "default");
         goto out;
     }
     k = ck_many(n, &items);
     if (items == NULL && !cas_policy_is_whole_placeholder(n->text, n->len))
         ck_since(c, n, "an access list as a single value", 10);
     if (k == 0) {
-        ck_err(c, n, "is empty; write NONE to grant nobody, or leave the key out for the "
-                     "default");
+        ck_err(c, n,
+               "is empty; write NONE to grant nobody, or leave the key out for the "
+               "default");
         goto out;
     }
     l->is_present = true;
-    if ((l->entries = ck_alloc(c, k * sizeof(*l->entries))) == NULL ||
-        (arr = ck_arr(c)) == NULL)
+    if ((l->entries = ck_alloc(c, k * sizeof(*l->entries))) == NULL || (arr = ck_arr(c)) == NULL)
         goto out;
     for (size_t i = 0; i < k; i++) {
         size_t m2 = items ? ck_push_i(c, i) : c->plen;
@@ -128,8 +130,8 @@ check_list(struct ck *c, size_t which, const struct pnode *n, json_t *o)
     for (size_t i = 0; i < l->count; i++) {
         enum cas_policy_access_kind kd = l->entries[i].kind;
         if ((kd == CAS_POLICY_ACCESS_ANY || kd == CAS_POLICY_ACCESS_NONE) && l->count > 1)
-            ck_err(c, n, "%s must be alone in its list", kd == CAS_POLICY_ACCESS_ANY ? "ANY"
-                                                                                  : "NONE");
+            ck_err(c, n, "%s must be alone in its list",
+                   kd == CAS_POLICY_ACCESS_ANY ? "ANY" : "NONE");
         if (kd == CAS_POLICY_ACCESS_ANY && which != 0 && which != 3)
             ck_warn(c, n, "ANY lets anyone %s; name the keys that may",
                     which == 1   ? "update this session"
@@ -289,16 +291,18 @@ check_advisories(struct ck *c, const struct pnode *n, json_t *o)
     if (sec->ignore_all_advisories) {
         ck_set(c, o, "ignore_advisories", ck_json_str(c, "*"));
         if ((sec->tolerate & CAS_POLICY_TOL_DEBUG_MODE) == 0)
-            ck_err(c, n, "ignore_advisories: \"*\" is only allowed together with tolerate: "
-                         "[debug-mode]");
+            ck_err(c, n,
+                   "ignore_advisories: \"*\" is only allowed together with tolerate: "
+                   "[debug-mode]");
     } else if (json_array_size(arr) > 0) {
         ck_set(c, o, "ignore_advisories", arr);
         arr = NULL;
     }
     if (k > 0 && (sec->tolerate & (CAS_POLICY_TOL_SW_HARDENING | CAS_POLICY_TOL_INSECURE_CONFIG |
                                    CAS_POLICY_TOL_OUTDATED_TCB)) == 0)
-        ck_warn(c, n, "has no effect: no status category (outdated-tcb, "
-                      "insecure-configuration, software-hardening-needed) is tolerated");
+        ck_warn(c, n,
+                "has no effect: no status category (outdated-tcb, "
+                "insecure-configuration, software-hardening-needed) is tolerated");
 out:
     json_decref(arr);
     ck_pop(c, mark);
@@ -440,8 +444,11 @@ ck_security(struct ck *c, const struct pnode *n, json_t *top)
     if (n != NULL && !pn_is_null(n)) {
         if ((f = pn_get(n, "service_access_token")) != NULL) {
             size_t m2 = ck_push(c, "service_access_token");
-            if ((sec->service_access_token = ck_str(c, f)) != NULL)
+            struct cas_policy_text t; /* placeholders are replaced in security (§9) */
+            if (ck_text(c, f, PH_NO_BINARY, &t)) {
+                sec->service_access_token = f->text;
                 ck_set(c, so, "service_access_token", ck_json_str(c, f->text));
+            }
             ck_pop(c, m2);
         }
         check_later_flag(c, n, "singleton_enclaves", 9);
@@ -485,8 +492,8 @@ warn_explicit_readable(struct ck *c)
         if (first == SIZE_MAX)
             first = i;
         if (count < 10 && len + strlen(s->name) + 5 < sizeof(names)) {
-            int n = snprintf(names + len, sizeof(names) - len, "%s'%s'", count ? ", " : "",
-                             s->name);
+            int n =
+                snprintf(names + len, sizeof(names) - len, "%s'%s'", count ? ", " : "", s->name);
             if (n > 0)
                 len += (size_t)n;
         }
@@ -495,8 +502,7 @@ warn_explicit_readable(struct ck *c)
     if (count == 0)
         return;
     {
-        struct pnode at = {.line = p->secrets[first].pos.line,
-                           .col = p->secrets[first].pos.column};
+        struct pnode at = {.line = p->secrets[first].pos.line, .col = p->secrets[first].pos.column};
         size_t mark = c->plen;
         c->plen = 0;
         c->path[0] = '\0';

@@ -313,8 +313,7 @@ emit_value(yaml_emitter_t *e, const json_t *j)
         return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(e, &ev);
     }
     case JSON_ARRAY:
-        if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                                  YAML_BLOCK_SEQUENCE_STYLE) ||
+        if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
             !yaml_emitter_emit(e, &ev))
             return false;
         for (size_t i = 0; i < json_array_size(j); i++)
@@ -346,8 +345,8 @@ cas_policy_emit_yaml(const struct cas_policy *p, const uint8_t *uploader, char *
                      size_t *out_len, struct cas_err *err)
 {
     static const char *const order[] = {
-        "name",     "version", "predecessor", "creator",       "salt",    "namespace_hash",
-        "services", "images",  "volumes",     "secrets",       "access_policy", "security",
+        "name",     "version", "predecessor", "creator", "salt",          "namespace_hash",
+        "services", "images",  "volumes",     "secrets", "access_policy", "security",
     };
     yaml_emitter_t e;
     yaml_event_t ev;

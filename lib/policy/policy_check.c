@@ -261,8 +261,7 @@ ck_bool(struct ck *c, const struct pnode *n, bool *v)
 }
 
 bool
-ck_uint(struct ck *c, const struct pnode *n, unsigned long min, unsigned long max,
-        unsigned long *v)
+ck_uint(struct ck *c, const struct pnode *n, unsigned long min, unsigned long max, unsigned long *v)
 {
     unsigned long x = 0;
     const char *s = ck_str(c, n);
@@ -325,9 +324,8 @@ ck_hex(struct ck *c, const struct pnode *n, size_t digits)
     if (s == NULL)
         return NULL;
     if (n->len != digits || !is_hex_digits(s, n->len)) {
-        ck_err(c, n, "expected exactly %zu hex digits (%zu bytes), found %zu characters%s",
-               digits, digits / 2, n->len,
-               n->len == digits ? " with a non-hex character" : "");
+        ck_err(c, n, "expected exactly %zu hex digits (%zu bytes), found %zu characters%s", digits,
+               digits / 2, n->len, n->len == digits ? " with a non-hex character" : "");
         return NULL;
     }
     return lower_dup(c, s, n->len);
@@ -411,8 +409,8 @@ ck_many(const struct pnode *n, struct pnode *const **items)
 /* ---- placeholders ---- */
 
 static void
-record_use(struct ck *c, struct cas_policy_placeholder *ph, const char *src,
-           const struct pnode *at, unsigned flags)
+record_use(struct ck *c, struct cas_policy_placeholder *ph, const char *src, const struct pnode *at,
+           unsigned flags)
 {
     if (c->use_count == c->use_cap) {
         size_t cap = c->use_cap ? c->use_cap * 2 : 32;
@@ -677,8 +675,9 @@ prepare(struct ck *c, struct pnode *n)
     n->is_done = true;
     if (n->tag != PN_TAG_NONE && !(strcmp(c->path, "secret_config.store_in") == 0 &&
                                    (n->tag == PN_TAG_CAS || n->tag == PN_TAG_AKV)))
-        ck_err(c, n, "YAML tags are not allowed here (only !cas and !akv, under "
-                     "secret_config.store_in); remove the tag");
+        ck_err(c, n,
+               "YAML tags are not allowed here (only !cas and !akv, under "
+               "secret_config.store_in); remove the tag");
     if (n->type == PN_SCALAR) {
         if (c->opt->substitute)
             substitute(c, n);
@@ -905,11 +904,13 @@ check_top_scalars(struct ck *c, const struct pnode *root, json_t *top)
     if ((n = pn_get(root, "namespace_hash")) != NULL && !pn_is_null(n) &&
         (c->p->namespace_hash = ck_hex(c, n, 64)) != NULL) {
         if (c->p->name != NULL && strchr(c->p->name, '/') == NULL)
-            ck_err(c, n, "only a session in a namespace (name: a/b) has a namespace_hash; "
-                         "remove it");
+            ck_err(c, n,
+                   "only a session in a namespace (name: a/b) has a namespace_hash; "
+                   "remove it");
         if (c->p->has_predecessor)
-            ck_err(c, n, "namespace_hash and predecessor are mutually exclusive: the namespace "
-                         "is checked on creation only; remove namespace_hash");
+            ck_err(c, n,
+                   "namespace_hash and predecessor are mutually exclusive: the namespace "
+                   "is checked on creation only; remove namespace_hash");
         ck_set(c, top, "namespace_hash", ck_json_str(c, c->p->namespace_hash));
     }
     ck_pop(c, mark);
@@ -1137,13 +1138,11 @@ static void
 check_signer(struct ck *c, struct cas_policy_signer *sg, const struct pnode *n, json_t *o)
 {
     static const struct keyspec keys[] = {
-        {"mrsigner", -1, K_OK, NULL},   {"isvprodid", -1, K_OK, NULL},
-        {"isvsvn", -1, K_OK, NULL},     {"isvsvn_min", -1, K_OK, NULL},
-        {"isvsvn_max", -1, K_OK, NULL}, {NULL, 0, 0, NULL},
+        {"mrsigner", -1, K_OK, NULL},   {"isvprodid", -1, K_OK, NULL},  {"isvsvn", -1, K_OK, NULL},
+        {"isvsvn_min", -1, K_OK, NULL}, {"isvsvn_max", -1, K_OK, NULL}, {NULL, 0, 0, NULL},
     };
     static const char *const ints[] = {"isvprodid", "isvsvn", "isvsvn_min", "isvsvn_max"};
-    struct cas_policy_value *iv[] = {&sg->isvprodid, &sg->isvsvn, &sg->isvsvn_min,
-                                     &sg->isvsvn_max};
+    struct cas_policy_value *iv[] = {&sg->isvprodid, &sg->isvsvn, &sg->isvsvn_min, &sg->isvsvn_max};
     unsigned long num[4] = {0, 0, 0, 0};
     bool have[4] = {false, false, false, false};
     const struct pnode *f;
@@ -1241,8 +1240,9 @@ check_variant(struct ck *c, struct cas_policy_variant *v, const struct pnode *n,
         check_signer(c, &v->signer, m, o);
     }
     if (pn_get(n, "mrenclave") == NULL && pn_get(n, "signer") == NULL)
-        ck_err(c, n, "a variant needs at least one factor; add mrenclave: <64 hex> or signer: "
-                     "{mrsigner: …, isvprodid: …}");
+        ck_err(c, n,
+               "a variant needs at least one factor; add mrenclave: <64 hex> or signer: "
+               "{mrsigner: …, isvprodid: …}");
     ck_append(c, arr, o);
 }
 
@@ -1318,9 +1318,10 @@ check_platforms(struct ck *c, struct cas_policy_service *sv, const struct pnode 
         size_t m2 = items ? ck_push_i(c, i) : c->plen;
         struct cas_policy_value *v = &sv->platforms[sv->platform_count];
         if (it->type == PN_SCALAR && strncmp(it->text, "INTEL_QE_ID:", 12) == 0)
-            ck_err(c, it, "SCONE feature 'platforms: [INTEL_QE_ID:…]' (SCONE 7.0) is not "
-                          "supported by cas yet; give cas platform ids (cas quote verify prints "
-                          "them)");
+            ck_err(c, it,
+                   "SCONE feature 'platforms: [INTEL_QE_ID:…]' (SCONE 7.0) is not "
+                   "supported by cas yet; give cas platform ids (cas quote verify prints "
+                   "them)");
         else if (ck_hex_or_ph(c, it, 64, 0, v)) {
             ck_append(c, arr, ck_json_str(c, v->text ? v->text : it->text));
             sv->platform_count++;
@@ -1361,8 +1362,8 @@ check_fspf(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, j
     if ((f = pn_get(n, "fspf_key")) != NULL) {
         mark = ck_push(c, "fspf_key");
         if (ck_hex_or_ph(c, f, 64, 0, &sv->fspf_key) && mark_fspf(c, &sv->fspf_key))
-            ck_set(c, o, "fspf_key", ck_json_str(c, sv->fspf_key.text ? sv->fspf_key.text
-                                                                      : f->text));
+            ck_set(c, o, "fspf_key",
+                   ck_json_str(c, sv->fspf_key.text ? sv->fspf_key.text : f->text));
         ck_pop(c, mark);
     }
     if ((f = pn_get(n, "fspf_tag")) != NULL) {
@@ -1379,8 +1380,9 @@ check_fspf(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, j
             else if (strcmp(f->text, "no_rollback_protection") == 0)
                 sv->fspf_update_policy = CAS_POLICY_FSPF_NO_ROLLBACK;
             else
-                ck_err(c, f, "expected rollback_protected_reinitializable or "
-                             "no_rollback_protection");
+                ck_err(c, f,
+                       "expected rollback_protected_reinitializable or "
+                       "no_rollback_protection");
             ck_set(c, o, "fspf_update_policy", ck_json_str(c, f->text));
         }
         ck_pop(c, mark);
@@ -1459,8 +1461,9 @@ check_unique_names(struct ck *c, const void *items, size_t count, size_t stride,
             const char *nj = *(const char *const *)((const char *)items + j * stride + off);
             if (nj != NULL && strcmp(ni, nj) == 0) {
                 struct pnode at = {.line = pi->line, .col = pi->column};
-                ck_err_raw(c, &at, "%s[%zu]: duplicate %s name '%s' (also %s[%zu]); names must "
-                                   "be unique",
+                ck_err_raw(c, &at,
+                           "%s[%zu]: duplicate %s name '%s' (also %s[%zu]); names must "
+                           "be unique",
                            what, i, one, ni, what, j);
                 break;
             }
@@ -1526,8 +1529,9 @@ check_permission(struct ck *c, const struct pnode *n, unsigned *mode)
             v = v * 8 + (unsigned long)(*p - '0');
         }
     } else if (s[0] == '0' && s[1] != '\0') {
-        ck_err(c, n, "'%.16s' is ambiguous (YAML 1.1 reads it as octal, YAML 1.2 as decimal); "
-                     "write 0o%s",
+        ck_err(c, n,
+               "'%.16s' is ambiguous (YAML 1.1 reads it as octal, YAML 1.2 as decimal); "
+               "write 0o%s",
                s, s + 1);
         return false;
     } else if (!ck_uint(c, n, 0, 511, &v)) {
@@ -1574,8 +1578,7 @@ check_injection(struct ck *c, struct cas_policy_image *im, const struct pnode *n
     }
     for (size_t i = 0; i < im->file_count; i++) {
         if (strcmp(im->files[i].path, p->text) == 0) {
-            ck_err(c, p, "injection file '%s' appears twice in this image; merge them",
-                   p->text);
+            ck_err(c, p, "injection file '%s' appears twice in this image; merge them", p->text);
             return;
         }
     }
@@ -1789,14 +1792,13 @@ out:
 /* ---- volumes ---- */
 
 static const struct keyspec volume_keys[] = {
-    {"name", -1, K_OK, NULL},   {"fspf_key", -1, K_OK, NULL}, {"fspf_tag", -1, K_OK, NULL},
-    {"files", 11, K_OK, NULL},  {"export", -1, K_OK, NULL},   {"import", -1, K_OK, NULL},
+    {"name", -1, K_OK, NULL},  {"fspf_key", -1, K_OK, NULL}, {"fspf_tag", -1, K_OK, NULL},
+    {"files", 11, K_OK, NULL}, {"export", -1, K_OK, NULL},   {"import", -1, K_OK, NULL},
     {NULL, 0, 0, NULL},
 };
 
 static void
-check_volume_exports(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n,
-                     json_t *o)
+check_volume_exports(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n, json_t *o)
 {
     static const struct keyspec keys[] = {{"to", 2, K_OK, NULL},
                                           {"update_policy", 2, K_OK, NULL},
@@ -1869,8 +1871,9 @@ check_volume(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n,
     ck_pop(c, mark);
     imp = pn_get(n, "import");
     if (imp != NULL && (pn_get(n, "fspf_key") || pn_get(n, "fspf_tag") || pn_get(n, "export")))
-        ck_err(c, n, "an imported volume takes fspf_key, fspf_tag and export from its owner; "
-                     "remove them");
+        ck_err(c, n,
+               "an imported volume takes fspf_key, fspf_tag and export from its owner; "
+               "remove them");
     if ((f = pn_get(n, "fspf_key")) != NULL) {
         mark = ck_push(c, "fspf_key");
         if (ck_hex_or_ph(c, f, 64, 0, &vol->fspf_key) && mark_fspf(c, &vol->fspf_key))
@@ -1978,8 +1981,9 @@ check_cross(struct ck *c)
         const struct cas_policy_service *sv = &p->services[i];
         struct pnode at = {.line = sv->pos.line, .col = sv->pos.column};
         if (sv->image_name != NULL && !image_exists(p, sv->image_name))
-            ck_err_raw(c, &at, "services[%zu].image_name: no image named '%s'; add it to images "
-                               "or fix the name",
+            ck_err_raw(c, &at,
+                       "services[%zu].image_name: no image named '%s'; add it to images "
+                       "or fix the name",
                        i, sv->image_name);
     }
     for (size_t i = 0; i < p->image_count; i++) {
@@ -1987,13 +1991,15 @@ check_cross(struct ck *c)
         struct pnode at = {.line = im->pos.line, .col = im->pos.column};
         for (size_t k = 0; k < im->volume_count; k++)
             if (im->volumes[k].name != NULL && !volume_exists(p, im->volumes[k].name))
-                ck_err_raw(c, &at, "images[%zu].volumes[%zu].name: no volume named '%s'; "
-                                   "declare it in volumes",
+                ck_err_raw(c, &at,
+                           "images[%zu].volumes[%zu].name: no volume named '%s'; "
+                           "declare it in volumes",
                            i, k, im->volumes[k].name);
         for (size_t k = 0; k < im->provide_count; k++)
             if (cas_policy_secret_find(p, im->provide_secrets[k]) == NULL)
-                ck_err_raw(c, &at, "images[%zu].provide_secrets[%zu]: no secret named '%s'; "
-                                   "declare it in secrets",
+                ck_err_raw(c, &at,
+                           "images[%zu].provide_secrets[%zu]: no secret named '%s'; "
+                           "declare it in secrets",
                            i, k, im->provide_secrets[k]);
     }
 }

@@ -34,7 +34,7 @@ struct ck {
     bool nomem;
     struct ph_use *uses;
     size_t use_count, use_cap;
-    bool mode_known;      /* security.attestation.mode is not a placeholder */
+    bool mode_known; /* security.attestation.mode is not a placeholder */
 };
 
 /* Key tables: which keys a mapping may hold, since when, and what cas does with each. */
@@ -63,8 +63,7 @@ void ck_pop(struct ck *c, size_t mark);
 const char *ck_path_dup(struct ck *c);
 
 /* Checks the keys of map against specs (NULL-terminated); false when map is not a mapping. */
-bool ck_keys(struct ck *c, const struct pnode *map, const struct keyspec *specs,
-             const char *what);
+bool ck_keys(struct ck *c, const struct pnode *map, const struct keyspec *specs, const char *what);
 
 /* Typed readers: report at n and return false / NULL on a wrong value. */
 const char *ck_str(struct ck *c, const struct pnode *n);

@@ -92,8 +92,8 @@ ref_field(struct ck *c, const struct pnode *at, const char *key, const char *val
             return false;
         }
         for (size_t i = 0; i <= n; i++)
-            r->session_hash[i] = (char)(val[i] >= 'A' && val[i] <= 'F' ? val[i] - 'A' + 'a'
-                                                                       : val[i]);
+            r->session_hash[i] =
+                (char)(val[i] >= 'A' && val[i] <= 'F' ? val[i] - 'A' + 'a' : val[i]);
         r->has_hash = true;
         return true;
     }
@@ -106,7 +106,7 @@ ref_field(struct ck *c, const struct pnode *at, const char *key, const char *val
         return true;
     }
     ck_err(c, at, "'%s' is not a key of %s", key,
-           use == REF_EXPORT ? "an export (session, namespace, session_hash)"
+           use == REF_EXPORT          ? "an export (session, namespace, session_hash)"
            : use == REF_IMPORT_SECRET ? "a secret import (session, secret, session_hash)"
                                       : "a volume import (session, volume, session_hash)");
     return false;
@@ -124,8 +124,9 @@ ref_from_url(struct ck *c, const struct pnode *n, enum ref_use use, struct cas_p
         if (slash != NULL && memchr(s, '=', (size_t)(slash - s)) == NULL)
             ck_later(c, n, "references to sessions on another CAS", 0);
         else
-            ck_err(c, n, "'%.200s' is not a reference; write {session: %.200s} or "
-                         "\"/session=%.200s\"",
+            ck_err(c, n,
+                   "'%.200s' is not a reference; write {session: %.200s} or "
+                   "\"/session=%.200s\"",
                    s, s, s);
         return false;
     }
@@ -293,13 +294,13 @@ parse_valid_for(const char *s, uint64_t *out)
         const char *unit;
         uint64_t secs;
     } units[] = {
-        {"s", 1},        {"sec", 1},        {"secs", 1},       {"second", 1},
-        {"seconds", 1},  {"m", 60},         {"min", 60},       {"mins", 60},
-        {"minute", 60},  {"minutes", 60},   {"h", 3600},       {"hr", 3600},
-        {"hrs", 3600},   {"hour", 3600},    {"hours", 3600},   {"d", 86400},
-        {"day", 86400},  {"days", 86400},   {"w", 604800},     {"week", 604800},
-        {"weeks", 604800}, {"M", 2630016},  {"month", 2630016}, {"months", 2630016},
-        {"y", 31557600}, {"year", 31557600}, {"years", 31557600},
+        {"s", 1},          {"sec", 1},         {"secs", 1},         {"second", 1},
+        {"seconds", 1},    {"m", 60},          {"min", 60},         {"mins", 60},
+        {"minute", 60},    {"minutes", 60},    {"h", 3600},         {"hr", 3600},
+        {"hrs", 3600},     {"hour", 3600},     {"hours", 3600},     {"d", 86400},
+        {"day", 86400},    {"days", 86400},    {"w", 604800},       {"week", 604800},
+        {"weeks", 604800}, {"M", 2630016},     {"month", 2630016},  {"months", 2630016},
+        {"y", 31557600},   {"year", 31557600}, {"years", 31557600},
     };
     uint64_t total = 0;
     bool any = false;
@@ -383,9 +384,10 @@ check_kind(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, boo
         }
     }
     if (strcmp(n->text, "session-ca") == 0)
-        ck_err(c, n, "secret kind 'session-ca' belongs to session language version 0.2, which "
-                     "is not supported by cas; use version: \"0.3\" and convert the file "
-                     "(session references, x509 private_key)");
+        ck_err(c, n,
+               "secret kind 'session-ca' belongs to session language version 0.2, which "
+               "is not supported by cas; use version: \"0.3\" and convert the file "
+               "(session references, x509 private_key)");
     else
         ck_err(c, n,
                "unknown secret kind '%.64s'%s%s%s; kinds: ascii, binary, private-key, "
@@ -436,8 +438,7 @@ check_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, js
         uint8_t *bytes;
         size_t n = v->len / 2;
         char *lower;
-        if (v->len % 2 != 0 || v->len == 0 || n > 65536 ||
-            (bytes = cas_malloc(n)) == NULL) {
+        if (v->len % 2 != 0 || v->len == 0 || n > 65536 || (bytes = cas_malloc(n)) == NULL) {
             ck_err(c, v, "a binary value is 2 to 131072 hex digits (1 to 65536 bytes)");
             break;
         }
@@ -458,8 +459,9 @@ check_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, js
     }
     case CAS_POLICY_KIND_PRIVATE_KEY:
         if (!pem_private_key(v->text, v->len, &kt))
-            ck_err(c, v, "expected an unencrypted PEM PKCS#8 private key (-----BEGIN PRIVATE "
-                         "KEY-----) of type P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
+            ck_err(c, v,
+                   "expected an unencrypted PEM PKCS#8 private key (-----BEGIN PRIVATE "
+                   "KEY-----) of type P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
         else
             s->key_type = kt;
         goto keep;
@@ -493,8 +495,9 @@ check_x509_params(struct ck *c, struct cas_policy_secret *s, const struct pnode 
         mark = ck_push(c, "valid_for");
         if (ck_str(c, f) != NULL) {
             if (!parse_valid_for(f->text, &s->valid_for_s))
-                ck_err(c, f, "expected a duration such as '90 days', '59d' or '1 year 6 "
-                             "months' (units s, m, h, d, w, M, y)");
+                ck_err(c, f,
+                       "expected a duration such as '90 days', '59d' or '1 year 6 "
+                       "months' (units s, m, h, d, w, M, y)");
             else if (s->valid_for_s < 3600 || s->valid_for_s > VALID_FOR_MAX)
                 ck_err(c, f, "must be at least 1 hour and end before the year 9999");
             else {
@@ -545,9 +548,10 @@ check_x509_params(struct ck *c, struct cas_policy_secret *s, const struct pnode 
                         ok = false;
                     }
                     if (!ok)
-                        ck_err(c, it, which ? "a san entry is \"dns:<name>\" or \"ip:<IPv4 or "
-                                              "IPv6>\""
-                                            : "a DNS name must not be empty");
+                        ck_err(c, it,
+                               which ? "a san entry is \"dns:<name>\" or \"ip:<IPv4 or "
+                                       "IPv6>\""
+                                     : "a DNS name must not be empty");
                     else {
                         (*list)[(*cnt)++] = it->text;
                         ck_append(c, arr, ck_json_str(c, it->text));
@@ -563,8 +567,9 @@ check_x509_params(struct ck *c, struct cas_policy_secret *s, const struct pnode 
         ck_pop(c, mark);
     }
     if (s->endpoint == CAS_POLICY_EP_CLIENT && s->dns_count > 0)
-        ck_err(c, pn_get(n, "dns"), "dns is not allowed with endpoint: client; use san or "
-                                    "remove dns");
+        ck_err(c, pn_get(n, "dns"),
+               "dns is not allowed with endpoint: client; use san or "
+               "remove dns");
 }
 
 static void
@@ -580,8 +585,9 @@ check_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
             continue;
         mark = ck_push(c, key);
         if (s->source == CAS_POLICY_IMPORTED)
-            ck_err(c, n->kids[i], "an imported secret takes its parameters from its owner; "
-                                  "remove '%s'",
+            ck_err(c, n->kids[i],
+                   "an imported secret takes its parameters from its owner; "
+                   "remove '%s'",
                    key);
         else
             ck_err(c, n->kids[i], "'%s' is not a parameter of kind '%s'; remove it", key,
@@ -629,8 +635,7 @@ check_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
     for (int i = 0; i < 3; i++) {
         static const char *const refs[] = {"private_key", "issuer", "common_name"};
         const char **dst = i == 0 ? &s->private_key : i == 1 ? &s->issuer : &s->common_name;
-        if (!kind_takes(refs[i], s->kind) || (f = pn_get(n, refs[i])) == NULL ||
-            pn_is_null(f))
+        if (!kind_takes(refs[i], s->kind) || (f = pn_get(n, refs[i])) == NULL || pn_is_null(f))
             continue;
         mark = ck_push(c, refs[i]);
         if ((i < 2 ? ck_segment(c, f, "a secret") : ck_plain_str(c, f) != NULL)) {
@@ -676,8 +681,9 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
         if (!later)
             ck_set(c, o, "kind", ck_json_str(c, f->text));
     } else if (imp == NULL) {
-        ck_err(c, n, "'kind' is required (except on import); add kind: ascii, binary, "
-                     "private-key, public-key, x509-ca, x509 or config-fragment");
+        ck_err(c, n,
+               "'kind' is required (except on import); add kind: ascii, binary, "
+               "private-key, public-key, x509-ca, x509 or config-fragment");
         later = true;
     }
     if (later) {
@@ -692,8 +698,9 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
             ck_set(c, o, "import", ro);
         ck_pop(c, mark);
         if (pn_get(n, "export") != NULL || pn_get(n, "export_public") != NULL)
-            ck_err(c, n, "an imported secret cannot be exported again (export, "
-                         "export_public): only its owner decides who sees it");
+            ck_err(c, n,
+                   "an imported secret cannot be exported again (export, "
+                   "export_public): only its owner decides who sees it");
     } else if (val != NULL) {
         check_value(c, s, val, o);
     } else if (s->kind == CAS_POLICY_KIND_CONFIG_FRAGMENT) {
@@ -705,8 +712,7 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
          s->kind == CAS_POLICY_KIND_X509_CA))
         ck_err(c, n, "a generated %s needs private_key: <name of a private-key secret>",
                kind_name(s->kind));
-    if ((f = pn_get(n, "export")) != NULL && !pn_is_null(f) &&
-        s->source != CAS_POLICY_IMPORTED) {
+    if ((f = pn_get(n, "export")) != NULL && !pn_is_null(f) && s->source != CAS_POLICY_IMPORTED) {
         struct pnode *const *items;
         size_t k = ck_many(f, &items);
         json_t *ea = ck_arr(c), *ro;
@@ -733,8 +739,9 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
         if (ck_bool(c, f, &s->export_public) && s->export_public) {
             ck_set(c, o, "export_public", json_true());
             if (s->kind == CAS_POLICY_KIND_PRIVATE_KEY)
-                ck_warn(c, f, "export_public makes this private key readable by anyone; "
-                              "export a public-key secret derived from it instead");
+                ck_warn(c, f,
+                        "export_public makes this private key readable by anyone; "
+                        "export a public-key secret derived from it instead");
         }
         ck_pop(c, mark);
     }
@@ -760,8 +767,8 @@ index_secrets(struct ck *c)
     struct cas_policy_impl *im = p->impl;
     size_t n = 0;
 
-    if ((im->secret_order = ck_alloc(c, (p->secret_count ? p->secret_count : 1) *
-                                            sizeof(size_t))) == NULL)
+    if ((im->secret_order =
+             ck_alloc(c, (p->secret_count ? p->secret_count : 1) * sizeof(size_t))) == NULL)
         return;
     for (size_t i = 0; i < p->secret_count; i++)
         if (p->secrets[i].name != NULL)
@@ -775,8 +782,9 @@ index_secrets(struct ck *c)
                                        *b = &p->secrets[im->secret_order[i]];
         if (strcmp(a->name, b->name) == 0) {
             struct pnode at = {.line = b->pos.line, .col = b->pos.column};
-            ck_err_raw(c, &at, "secrets[%zu]: duplicate secret name '%s' (also secrets[%zu]); "
-                               "names must be unique",
+            ck_err_raw(c, &at,
+                       "secrets[%zu]: duplicate secret name '%s' (also secrets[%zu]); "
+                       "names must be unique",
                        im->secret_order[i], b->name, im->secret_order[i - 1]);
         }
     }
@@ -812,13 +820,14 @@ check_secret_refs(struct ck *c)
         struct pnode at = {.line = s->pos.line, .col = s->pos.column};
         if (s->private_key != NULL) {
             if ((k = cas_policy_secret_find(p, s->private_key)) == NULL)
-                ck_err_raw(c, &at, "secrets[%zu].private_key: no secret named '%s'; declare "
-                                   "it with kind: private-key",
+                ck_err_raw(c, &at,
+                           "secrets[%zu].private_key: no secret named '%s'; declare "
+                           "it with kind: private-key",
                            i, s->private_key);
-            else if (k->kind != CAS_POLICY_KIND_PRIVATE_KEY &&
-                     k->kind != CAS_POLICY_KIND_UNKNOWN)
-                ck_err_raw(c, &at, "secrets[%zu].private_key: secret '%s' is of kind %s, not "
-                                   "private-key",
+            else if (k->kind != CAS_POLICY_KIND_PRIVATE_KEY && k->kind != CAS_POLICY_KIND_UNKNOWN)
+                ck_err_raw(c, &at,
+                           "secrets[%zu].private_key: secret '%s' is of kind %s, not "
+                           "private-key",
                            i, s->private_key, kind_name(k->kind));
             else if (s->source == CAS_POLICY_EXPLICIT && k->source == CAS_POLICY_GENERATED &&
                      s->kind != CAS_POLICY_KIND_PUBLIC_KEY)
@@ -834,19 +843,22 @@ check_secret_refs(struct ck *c)
                 const uint8_t *kp = cas_secret_peek(k->value, &kl),
                               *cp = cas_secret_peek(s->value, &cl);
                 if (!pem_key_matches_cert((const char *)kp, kl, (const char *)cp, cl))
-                    ck_err_raw(c, &at, "secrets[%zu].value: the certificate does not match "
-                                       "private_key '%s'",
+                    ck_err_raw(c, &at,
+                               "secrets[%zu].value: the certificate does not match "
+                               "private_key '%s'",
                                i, s->private_key);
             }
         }
         if (s->issuer != NULL) {
             if ((is = cas_policy_secret_find(p, s->issuer)) == NULL)
-                ck_err_raw(c, &at, "secrets[%zu].issuer: no secret named '%s'; declare it "
-                                   "with kind: x509-ca",
+                ck_err_raw(c, &at,
+                           "secrets[%zu].issuer: no secret named '%s'; declare it "
+                           "with kind: x509-ca",
                            i, s->issuer);
             else if (is->kind != CAS_POLICY_KIND_X509_CA && is->kind != CAS_POLICY_KIND_UNKNOWN)
-                ck_err_raw(c, &at, "secrets[%zu].issuer: secret '%s' is of kind %s, not "
-                                   "x509-ca",
+                ck_err_raw(c, &at,
+                           "secrets[%zu].issuer: secret '%s' is of kind %s, not "
+                           "x509-ca",
                            i, s->issuer, kind_name(is->kind));
         }
     }
@@ -971,14 +983,16 @@ ck_resolve_placeholders(struct ck *c)
         if (s == NULL)
             s = resolve_old_suffix(c->p, ph);
         if (s == NULL) {
-            ck_err_raw(c, &at, "%s: placeholder '$$%s::%s$$' names secret '%s', which this "
-                               "session does not declare; add it to secrets (or import it)",
+            ck_err_raw(c, &at,
+                       "%s: placeholder '$$%s::%s$$' names secret '%s', which this "
+                       "session does not declare; add it to secrets (or import it)",
                        path, ph->cas_prefix ? "CAS" : "SCONE", ph->name, ph->name);
             continue;
         }
         if (!format_allowed(s->kind, ph->format)) {
-            ck_err_raw(c, &at, "%s: placeholder '%.*s': secret '%s' of kind %s has no such "
-                               "format (policy.md §9 lists each kind's formats)",
+            ck_err_raw(c, &at,
+                       "%s: placeholder '%.*s': secret '%s' of kind %s has no such "
+                       "format (policy.md §9 lists each kind's formats)",
                        path, (int)(ph->len > 300 ? 300 : ph->len), u->src + ph->offset, s->name,
                        kind_name(s->kind));
             continue;
@@ -988,22 +1002,22 @@ ck_resolve_placeholders(struct ck *c)
         ef = effective_format(s->kind, ph->format);
         if (cas_policy_format_is_binary(ef) && (u->flags & PH_FSPF) == 0 &&
             ((u->flags & (PH_NO_BINARY | PH_STRUCT)) != 0 || ph->escape_json))
-            ck_err_raw(c, &at, "%s: '$$%s::%s…$$' gives binary output (%s), which is refused "
-                               "%s; use a text format such as %s",
-                       path, ph->cas_prefix ? "CAS" : "SCONE", ph->name,
-                       cas_policy_format_name(ef),
-                       ph->escape_json ? "with escape(json)"
-                                       : (u->flags & PH_STRUCT) ? "in this position"
-                                                                : "in command, environment and "
-                                                                  "pwd",
+            ck_err_raw(c, &at,
+                       "%s: '$$%s::%s…$$' gives binary output (%s), which is refused "
+                       "%s; use a text format such as %s",
+                       path, ph->cas_prefix ? "CAS" : "SCONE", ph->name, cas_policy_format_name(ef),
+                       ph->escape_json          ? "with escape(json)"
+                       : (u->flags & PH_STRUCT) ? "in this position"
+                                                : "in command, environment and "
+                                                  "pwd",
                        s->kind == CAS_POLICY_KIND_BINARY ? ":hex or :base64" : ":pem or :crt");
-        if ((u->flags & PH_FSPF) != 0 &&
-            (s->kind != CAS_POLICY_KIND_BINARY ||
-             (s->source == CAS_POLICY_GENERATED && s->size != 32) ||
-             (s->source == CAS_POLICY_EXPLICIT && s->value != NULL &&
-              cas_secret_len(s->value) != 32)))
-            ck_err_raw(c, &at, "%s: fspf_key must name a 32-byte binary secret (kind: binary, "
-                               "size: 32)",
+        if ((u->flags & PH_FSPF) != 0 && (s->kind != CAS_POLICY_KIND_BINARY ||
+                                          (s->source == CAS_POLICY_GENERATED && s->size != 32) ||
+                                          (s->source == CAS_POLICY_EXPLICIT && s->value != NULL &&
+                                           cas_secret_len(s->value) != 32)))
+            ck_err_raw(c, &at,
+                       "%s: fspf_key must name a 32-byte binary secret (kind: binary, "
+                       "size: 32)",
                        path);
     }
 }

@@ -310,8 +310,7 @@ on_event(struct builder *b, yaml_event_t *ev, cas_rc *rc)
     case YAML_MAPPING_START_EVENT:
         if (b->depth >= CAS_POLICY_MAX_DEPTH) {
             diag_add(b->d, to_uint(m->line + 1), to_uint(m->column + 1), CAS_POLICY_ERROR,
-                     "the file nests deeper than %u levels (policy.md §1)",
-                     CAS_POLICY_MAX_DEPTH);
+                     "the file nests deeper than %u levels (policy.md §1)", CAS_POLICY_MAX_DEPTH);
             *rc = CAS_E_INVALID;
             return -1;
         }

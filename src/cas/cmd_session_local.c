@@ -5,6 +5,7 @@
  * Problems go to stderr as FILE:LINE:COLUMN: error: TEXT; they never quote a secret value.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -13,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include <jansson.h>
 
 #include "cli.h"
 #include "policy/policy.h"
@@ -92,8 +91,7 @@ parse_opts(const char *cmd, bool is_hash, int argc, char **argv, struct local_op
                 return CAS_EXIT_USAGE;
             }
             if (strcmp(optarg, "tls") != 0)
-                return cas_cli_usage(cmd, "--with-self-as-creator takes 'tls', not '%s'",
-                                     optarg);
+                return cas_cli_usage(cmd, "--with-self-as-creator takes 'tls', not '%s'", optarg);
             o->self_as_creator = true;
             break;
         case ':':
@@ -103,9 +101,9 @@ parse_opts(const char *cmd, bool is_hash, int argc, char **argv, struct local_op
         }
     }
     if (argc - optind != 1)
-        return cas_cli_usage(cmd, argc - optind < 1 ? "'%s' needs a session FILE"
-                                                    : "'%s' takes one session FILE",
-                             cmd);
+        return cas_cli_usage(
+            cmd, argc - optind < 1 ? "'%s' needs a session FILE" : "'%s' takes one session FILE",
+            cmd);
     o->file = argv[optind];
     return CAS_EXIT_OK;
 }
@@ -115,8 +113,7 @@ print_diags(const char *file, const struct cas_policy_diags *d)
 {
     for (size_t i = 0; i < d->count; i++)
         fprintf(stderr, "%s:%u:%u: %s: %s\n", file, d->items[i].line, d->items[i].column,
-                d->items[i].severity == CAS_POLICY_ERROR ? "error" : "warning",
-                d->items[i].text);
+                d->items[i].severity == CAS_POLICY_ERROR ? "error" : "warning", d->items[i].text);
     if (d->truncated)
         fprintf(stderr, "%s: error: more than %u problems; fix these first\n", file,
                 CAS_POLICY_MAX_DIAGS);
@@ -292,12 +289,13 @@ uploader_key_hash(const struct cas_cli *cli, const struct local_opts *o, uint8_t
     OPENSSL_cleanse(data, len);
     free(data);
     if (state == NULL || !json_is_string(id = json_object_get(state, "identity")))
-        rc = cas_err_set(err, CAS_E_INVALID, "CLI state file '%s' holds no identity; give "
-                                             "--identity FILE",
+        rc = cas_err_set(err, CAS_E_INVALID,
+                         "CLI state file '%s' holds no identity; give "
+                         "--identity FILE",
                          path);
     else
-        rc = identity_key_hash(json_string_value(id), json_string_length(id),
-                               "the CLI identity", out, err);
+        rc = identity_key_hash(json_string_value(id), json_string_length(id), "the CLI identity",
+                               out, err);
     json_decref(state);
     return rc;
 }

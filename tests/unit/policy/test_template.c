@@ -36,8 +36,7 @@ test_variables_are_replaced_and_the_last_definition_wins(void **state)
     char out[256], missing[64];
 
     (void)state;
-    assert_int_equal(expand("x $A ${B}y $A_ ${A}_", &v, out, sizeof(out), missing),
-                     CAS_E_NOTFOUND);
+    assert_int_equal(expand("x $A ${B}y $A_ ${A}_", &v, out, sizeof(out), missing), CAS_E_NOTFOUND);
     assert_string_equal(missing, "A_");
     assert_int_equal(expand("x $A ${B}y ${A}_", &v, out, sizeof(out), missing), CAS_OK);
     assert_string_equal(out, "x second beey second_");
@@ -51,8 +50,7 @@ test_dollar_dollar_and_lone_dollars_stay_as_written(void **state)
     char out[256], missing[64];
 
     (void)state;
-    assert_int_equal(expand("$$SCONE::x$$ $1 $ ${ ${1} price$ $$", &v, out, sizeof(out),
-                            missing),
+    assert_int_equal(expand("$$SCONE::x$$ $1 $ ${ ${1} price$ $$", &v, out, sizeof(out), missing),
                      CAS_OK);
     assert_string_equal(out, "$$SCONE::x$$ $1 $ ${ ${1} price$ $$");
 }
@@ -129,8 +127,7 @@ parse_one(const char *text, struct cas_policy_placeholder *ph, cas_rc want)
     size_t pos = 0;
     bool found = false;
 
-    assert_int_equal(cas_policy_placeholder_next(text, strlen(text), &pos, &found, ph, &err),
-                     want);
+    assert_int_equal(cas_policy_placeholder_next(text, strlen(text), &pos, &found, ph, &err), want);
     if (want == CAS_OK)
         assert_true(found);
 }
