@@ -245,10 +245,7 @@ check_tolerate(struct ck *c, const struct pnode *n, bool maa, json_t *o)
         }
         ck_pop(c, m2);
     }
-    if (json_array_size(arr) > 0)
-        ck_set(c, o, "tolerate", arr);
-    else
-        json_decref(arr);
+    ck_set_nonempty(c, o, "tolerate", arr);
     ck_pop(c, mark);
 }
 

@@ -74,6 +74,18 @@ next_cp(const unsigned char **s)
     return cp;
 }
 
+/* A code point as UTF-16 code units (a surrogate pair above U+FFFF; else u[1] = 0). */
+static void
+utf16_units(uint32_t cp, uint32_t u[2])
+{
+    u[0] = cp;
+    u[1] = 0;
+    if (cp >= 0x10000) {
+        u[0] = 0xd800 + ((cp - 0x10000) >> 10);
+        u[1] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+    }
+}
+
 /* Compares keys by their UTF-16 code units, as RFC 8785 §3.2.3 sorts them. */
 static int
 cmp_utf16(const void *a, const void *b)
@@ -82,16 +94,9 @@ cmp_utf16(const void *a, const void *b)
                         *y = *(const unsigned char *const *)b;
 
     while (*x != '\0' && *y != '\0') {
-        uint32_t cx = next_cp(&x), cy = next_cp(&y);
-        uint32_t ux[2] = {cx, 0}, uy[2] = {cy, 0};
-        if (cx >= 0x10000) {
-            ux[0] = 0xd800 + ((cx - 0x10000) >> 10);
-            ux[1] = 0xdc00 + ((cx - 0x10000) & 0x3ff);
-        }
-        if (cy >= 0x10000) {
-            uy[0] = 0xd800 + ((cy - 0x10000) >> 10);
-            uy[1] = 0xdc00 + ((cy - 0x10000) & 0x3ff);
-        }
+        uint32_t ux[2], uy[2];
+        utf16_units(next_cp(&x), ux);
+        utf16_units(next_cp(&y), uy);
         for (int i = 0; i < 2; i++)
             if (ux[i] != uy[i])
                 return ux[i] < uy[i] ? -1 : 1;

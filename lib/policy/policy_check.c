@@ -593,6 +593,56 @@ ck_json_value(struct ck *c, const struct pnode *n)
     return j;
 }
 
+json_t *
+ck_list_section(struct ck *c, const struct pnode *n, const char *key, unsigned max, size_t elem,
+                void **items, size_t *count, ck_item_fn fn)
+{
+    size_t mark = ck_push(c, key);
+    json_t *arr = NULL;
+    char *all;
+
+    *items = NULL;
+    *count = 0;
+    if (pn_is_null(n))
+        goto out;
+    if (n->type != PN_SEQ) {
+        ck_err(c, n, "expected a list of %s", key);
+        goto out;
+    }
+    if (n->count > max) {
+        ck_err(c, n, "has %zu %s; a session may have at most %u", n->count, key, max);
+        goto out;
+    }
+    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
+        goto out;
+    if ((all = ck_alloc(c, n->count * elem)) == NULL) {
+        json_decref(arr);
+        arr = NULL;
+        goto out;
+    }
+    *items = all;
+    *count = n->count;
+    for (size_t i = 0; i < n->count; i++) {
+        size_t m2 = ck_push_i(c, i);
+        fn(c, all + i * elem, n->kids[i], arr);
+        ck_pop(c, m2);
+    }
+out:
+    ck_pop(c, mark);
+    return arr;
+}
+
+void
+ck_set_nonempty(struct ck *c, json_t *obj, const char *key, json_t *v)
+{
+    if (v != NULL && ((json_is_array(v) && json_array_size(v) == 0) ||
+                      (json_is_object(v) && json_object_size(v) == 0))) {
+        json_decref(v);
+        return;
+    }
+    ck_set(c, obj, key, v);
+}
+
 /* ---- pass 1: variables, tags, keys ---- */
 
 static int
@@ -1126,10 +1176,7 @@ check_environment(struct ck *c, struct cas_policy_service *sv, const struct pnod
         }
         ck_pop(c, m2);
     }
-    if (json_object_size(env) > 0)
-        ck_set(c, o, "environment", env);
-    else
-        json_decref(env);
+    ck_set_nonempty(c, o, "environment", env);
 out:
     ck_pop(c, mark);
 }
@@ -1229,10 +1276,7 @@ check_variant(struct ck *c, struct cas_policy_variant *v, const struct pnode *n,
         }
         if (k == 0)
             ck_err(c, m, "is empty; list at least one MRENCLAVE or remove the key");
-        if (json_array_size(ma) > 0)
-            ck_set(c, o, "mrenclave", ma);
-        else
-            json_decref(ma);
+        ck_set_nonempty(c, o, "mrenclave", ma);
         ck_pop(c, mark);
     }
     if ((m = pn_get(n, "signer")) != NULL) {
@@ -1266,10 +1310,7 @@ check_attestation(struct ck *c, struct cas_policy_service *sv, const struct pnod
             check_variant(c, &sv->variants[sv->variant_count++], items ? items[i] : at, arr);
             ck_pop(c, m2);
         }
-        if (json_array_size(arr) > 0)
-            ck_set(c, o, "attestation", arr);
-        else
-            json_decref(arr);
+        ck_set_nonempty(c, o, "attestation", arr);
     }
     ck_pop(c, mark);
     if (k2 != 0) { /* the deprecated list: one more variant {mrenclave: […]} */
@@ -1329,10 +1370,7 @@ check_platforms(struct ck *c, struct cas_policy_service *sv, const struct pnode 
         ck_pop(c, m2);
     }
 out:
-    if (json_array_size(arr) > 0)
-        ck_set(c, o, "platforms", arr);
-    else
-        json_decref(arr);
+    ck_set_nonempty(c, o, "platforms", arr);
     ck_pop(c, mark);
 }
 
@@ -1395,8 +1433,9 @@ check_fspf(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, j
 }
 
 static void
-check_service(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, json_t *arr)
+check_service(struct ck *c, void *item, const struct pnode *n, json_t *arr)
 {
+    struct cas_policy_service *sv = item;
     const struct pnode *f;
     json_t *o;
 
@@ -1474,39 +1513,13 @@ check_unique_names(struct ck *c, const void *items, size_t count, size_t stride,
 static void
 check_services(struct ck *c, const struct pnode *n, json_t *top)
 {
-    size_t mark = ck_push(c, "services");
-    json_t *arr;
+    json_t *arr =
+        ck_list_section(c, n, "services", CAS_POLICY_MAX_SERVICES, sizeof(*c->p->services),
+                        (void **)&c->p->services, &c->p->service_count, check_service);
 
-    if (pn_is_null(n))
-        goto out;
-    if (n->type != PN_SEQ) {
-        ck_err(c, n, "expected a list of services");
-        goto out;
-    }
-    if (n->count > CAS_POLICY_MAX_SERVICES) {
-        ck_err(c, n, "has %zu services; a session may have at most %u", n->count,
-               CAS_POLICY_MAX_SERVICES);
-        goto out;
-    }
-    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
-        goto out;
-    if ((c->p->services = ck_alloc(c, n->count * sizeof(*c->p->services))) == NULL) {
-        json_decref(arr);
-        goto out;
-    }
-    c->p->service_count = n->count;
-    for (size_t i = 0; i < n->count; i++) {
-        size_t m2 = ck_push_i(c, i);
-        check_service(c, &c->p->services[i], n->kids[i], arr);
-        ck_pop(c, m2);
-    }
-    ck_pop(c, mark);
     check_unique_names(c, c->p->services, c->p->service_count, sizeof(*c->p->services),
                        offsetof(struct cas_policy_service, name), "services", "service");
     ck_set(c, top, "services", arr);
-    return;
-out:
-    ck_pop(c, mark);
 }
 
 /* ---- images ---- */
@@ -1685,8 +1698,9 @@ static const struct keyspec image_keys[] = {
 };
 
 static void
-check_image(struct ck *c, struct cas_policy_image *im, const struct pnode *n, json_t *arr)
+check_image(struct ck *c, void *item, const struct pnode *n, json_t *arr)
 {
+    struct cas_policy_image *im = item;
     const struct pnode *f;
     json_t *o;
 
@@ -1719,10 +1733,7 @@ check_image(struct ck *c, struct cas_policy_image *im, const struct pnode *n, js
                 check_injection(c, im, f->kids[i], fa);
                 ck_pop(c, m2);
             }
-            if (json_array_size(fa) > 0)
-                ck_set(c, o, "injection_files", fa);
-            else
-                json_decref(fa);
+            ck_set_nonempty(c, o, "injection_files", fa);
         }
         ck_pop(c, mark);
     }
@@ -1754,39 +1765,12 @@ check_image(struct ck *c, struct cas_policy_image *im, const struct pnode *n, js
 static void
 check_images(struct ck *c, const struct pnode *n, json_t *top)
 {
-    size_t mark = ck_push(c, "images");
-    json_t *arr;
+    json_t *arr = ck_list_section(c, n, "images", CAS_POLICY_MAX_IMAGES, sizeof(*c->p->images),
+                                  (void **)&c->p->images, &c->p->image_count, check_image);
 
-    if (pn_is_null(n))
-        goto out;
-    if (n->type != PN_SEQ) {
-        ck_err(c, n, "expected a list of images");
-        goto out;
-    }
-    if (n->count > CAS_POLICY_MAX_IMAGES) {
-        ck_err(c, n, "has %zu images; a session may have at most %u", n->count,
-               CAS_POLICY_MAX_IMAGES);
-        goto out;
-    }
-    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
-        goto out;
-    if ((c->p->images = ck_alloc(c, n->count * sizeof(*c->p->images))) == NULL) {
-        json_decref(arr);
-        goto out;
-    }
-    c->p->image_count = n->count;
-    for (size_t i = 0; i < n->count; i++) {
-        size_t m2 = ck_push_i(c, i);
-        check_image(c, &c->p->images[i], n->kids[i], arr);
-        ck_pop(c, m2);
-    }
-    ck_pop(c, mark);
     check_unique_names(c, c->p->images, c->p->image_count, sizeof(*c->p->images),
                        offsetof(struct cas_policy_image, name), "images", "image");
     ck_set(c, top, "images", arr);
-    return;
-out:
-    ck_pop(c, mark);
 }
 
 /* ---- volumes ---- */
@@ -1843,16 +1827,14 @@ check_volume_exports(struct ck *c, struct cas_policy_volume *vol, const struct p
         ck_pop(c, m2);
     }
 out:
-    if (json_array_size(arr) > 0)
-        ck_set(c, o, "export", arr);
-    else
-        json_decref(arr);
+    ck_set_nonempty(c, o, "export", arr);
     ck_pop(c, mark);
 }
 
 static void
-check_volume(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n, json_t *arr)
+check_volume(struct ck *c, void *item, const struct pnode *n, json_t *arr)
 {
+    struct cas_policy_volume *vol = item;
     const struct pnode *f, *imp;
     json_t *o;
     size_t mark;
@@ -1917,39 +1899,12 @@ check_volume(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n,
 static void
 check_volumes(struct ck *c, const struct pnode *n, json_t *top)
 {
-    size_t mark = ck_push(c, "volumes");
-    json_t *arr;
+    json_t *arr = ck_list_section(c, n, "volumes", CAS_POLICY_MAX_VOLUMES, sizeof(*c->p->volumes),
+                                  (void **)&c->p->volumes, &c->p->volume_count, check_volume);
 
-    if (pn_is_null(n))
-        goto out;
-    if (n->type != PN_SEQ) {
-        ck_err(c, n, "expected a list of volumes");
-        goto out;
-    }
-    if (n->count > CAS_POLICY_MAX_VOLUMES) {
-        ck_err(c, n, "has %zu volumes; a session may have at most %u", n->count,
-               CAS_POLICY_MAX_VOLUMES);
-        goto out;
-    }
-    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
-        goto out;
-    if ((c->p->volumes = ck_alloc(c, n->count * sizeof(*c->p->volumes))) == NULL) {
-        json_decref(arr);
-        goto out;
-    }
-    c->p->volume_count = n->count;
-    for (size_t i = 0; i < n->count; i++) {
-        size_t m2 = ck_push_i(c, i);
-        check_volume(c, &c->p->volumes[i], n->kids[i], arr);
-        ck_pop(c, m2);
-    }
-    ck_pop(c, mark);
     check_unique_names(c, c->p->volumes, c->p->volume_count, sizeof(*c->p->volumes),
                        offsetof(struct cas_policy_volume, name), "volumes", "volume");
     ck_set(c, top, "volumes", arr);
-    return;
-out:
-    ck_pop(c, mark);
 }
 
 /* ---- references between sections ---- */

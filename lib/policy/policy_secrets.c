@@ -560,10 +560,7 @@ check_x509_params(struct ck *c, struct cas_policy_secret *s, const struct pnode 
                 ck_pop(c, m2);
             }
         }
-        if (json_array_size(arr) > 0)
-            ck_set(c, o, key, arr);
-        else
-            json_decref(arr);
+        ck_set_nonempty(c, o, key, arr);
         ck_pop(c, mark);
     }
     if (s->endpoint == CAS_POLICY_EP_CLIENT && s->dns_count > 0)
@@ -649,8 +646,9 @@ check_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
 }
 
 static void
-check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *arr)
+check_secret(struct ck *c, void *item, const struct pnode *n, json_t *arr)
 {
+    struct cas_policy_secret *s = item;
     const struct pnode *f, *val, *imp;
     json_t *o;
     bool later = false;
@@ -728,10 +726,7 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
                 ck_pop(c, m2);
             }
         }
-        if (json_array_size(ea) > 0)
-            ck_set(c, o, "export", ea);
-        else
-            json_decref(ea);
+        ck_set_nonempty(c, o, "export", ea);
         ck_pop(c, mark);
     }
     if ((f = pn_get(n, "export_public")) != NULL && s->source != CAS_POLICY_IMPORTED) {
@@ -810,56 +805,58 @@ cas_policy_secret_find(const struct cas_policy *p, const char *name)
     return NULL;
 }
 
+/* The secret a reference parameter names, if it has the kind wanted (reported otherwise). */
+static const struct cas_policy_secret *
+referenced(struct ck *c, size_t i, const char *param, const char *name, enum cas_policy_kind want)
+{
+    const struct cas_policy_secret *s = &c->p->secrets[i], *t;
+    struct pnode at = {.line = s->pos.line, .col = s->pos.column};
+
+    if ((t = cas_policy_secret_find(c->p, name)) == NULL) {
+        ck_err_raw(c, &at, "secrets[%zu].%s: no secret named '%s'; declare it with kind: %s", i,
+                   param, name, kind_name(want));
+        return NULL;
+    }
+    if (t->kind != want && t->kind != CAS_POLICY_KIND_UNKNOWN) {
+        ck_err_raw(c, &at, "secrets[%zu].%s: secret '%s' is of kind %s, not %s", i, param, name,
+                   kind_name(t->kind), kind_name(want));
+        return NULL;
+    }
+    return t;
+}
+
 static void
 check_secret_refs(struct ck *c)
 {
     struct cas_policy *p = c->p;
 
     for (size_t i = 0; i < p->secret_count; i++) {
-        const struct cas_policy_secret *s = &p->secrets[i], *k, *is;
+        const struct cas_policy_secret *s = &p->secrets[i], *k;
         struct pnode at = {.line = s->pos.line, .col = s->pos.column};
-        if (s->private_key != NULL) {
-            if ((k = cas_policy_secret_find(p, s->private_key)) == NULL)
+        bool is_cert = s->kind == CAS_POLICY_KIND_X509 || s->kind == CAS_POLICY_KIND_X509_CA;
+
+        k = s->private_key == NULL
+                ? NULL
+                : referenced(c, i, "private_key", s->private_key, CAS_POLICY_KIND_PRIVATE_KEY);
+        if (s->issuer != NULL)
+            (void)referenced(c, i, "issuer", s->issuer, CAS_POLICY_KIND_X509_CA);
+        if (k == NULL || !is_cert || s->source != CAS_POLICY_EXPLICIT)
+            continue;
+        if (k->source == CAS_POLICY_GENERATED) {
+            diag_add(c->d, at.line, at.col,
+                     c->opt->fail_on_warning ? CAS_POLICY_ERROR : CAS_POLICY_WARNING,
+                     "secrets[%zu]: the explicit certificate cannot match private_key '%s', "
+                     "which is generated; give the key's value or import it",
+                     i, s->private_key);
+        } else if (k->source == CAS_POLICY_EXPLICIT && s->value != NULL && k->value != NULL) {
+            size_t kl, cl;
+            const uint8_t *kp = cas_secret_peek(k->value, &kl),
+                          *cp = cas_secret_peek(s->value, &cl);
+            if (!pem_key_matches_cert((const char *)kp, kl, (const char *)cp, cl))
                 ck_err_raw(c, &at,
-                           "secrets[%zu].private_key: no secret named '%s'; declare "
-                           "it with kind: private-key",
+                           "secrets[%zu].value: the certificate does not match private_key "
+                           "'%s'",
                            i, s->private_key);
-            else if (k->kind != CAS_POLICY_KIND_PRIVATE_KEY && k->kind != CAS_POLICY_KIND_UNKNOWN)
-                ck_err_raw(c, &at,
-                           "secrets[%zu].private_key: secret '%s' is of kind %s, not "
-                           "private-key",
-                           i, s->private_key, kind_name(k->kind));
-            else if (s->source == CAS_POLICY_EXPLICIT && k->source == CAS_POLICY_GENERATED &&
-                     s->kind != CAS_POLICY_KIND_PUBLIC_KEY)
-                diag_add(c->d, at.line, at.col,
-                         c->opt->fail_on_warning ? CAS_POLICY_ERROR : CAS_POLICY_WARNING,
-                         "secrets[%zu]: the explicit certificate cannot match private_key '%s', "
-                         "which is generated; give the key's value or import it",
-                         i, s->private_key);
-            else if (s->source == CAS_POLICY_EXPLICIT && k->source == CAS_POLICY_EXPLICIT &&
-                     s->value != NULL && k->value != NULL &&
-                     s->kind != CAS_POLICY_KIND_PUBLIC_KEY) {
-                size_t kl, cl;
-                const uint8_t *kp = cas_secret_peek(k->value, &kl),
-                              *cp = cas_secret_peek(s->value, &cl);
-                if (!pem_key_matches_cert((const char *)kp, kl, (const char *)cp, cl))
-                    ck_err_raw(c, &at,
-                               "secrets[%zu].value: the certificate does not match "
-                               "private_key '%s'",
-                               i, s->private_key);
-            }
-        }
-        if (s->issuer != NULL) {
-            if ((is = cas_policy_secret_find(p, s->issuer)) == NULL)
-                ck_err_raw(c, &at,
-                           "secrets[%zu].issuer: no secret named '%s'; declare it "
-                           "with kind: x509-ca",
-                           i, s->issuer);
-            else if (is->kind != CAS_POLICY_KIND_X509_CA && is->kind != CAS_POLICY_KIND_UNKNOWN)
-                ck_err_raw(c, &at,
-                           "secrets[%zu].issuer: secret '%s' is of kind %s, not "
-                           "x509-ca",
-                           i, s->issuer, kind_name(is->kind));
         }
     }
 }
@@ -867,40 +864,12 @@ check_secret_refs(struct ck *c)
 void
 ck_secrets(struct ck *c, const struct pnode *n, json_t *top)
 {
-    size_t mark = ck_push(c, "secrets");
-    json_t *arr;
+    json_t *arr = ck_list_section(c, n, "secrets", CAS_POLICY_MAX_SECRETS, sizeof(*c->p->secrets),
+                                  (void **)&c->p->secrets, &c->p->secret_count, check_secret);
 
-    if (pn_is_null(n))
-        goto out;
-    if (n->type != PN_SEQ) {
-        ck_err(c, n, "expected a list of secrets");
-        goto out;
-    }
-    if (n->count > CAS_POLICY_MAX_SECRETS) {
-        ck_err(c, n, "has %zu secrets; a session may have at most %u", n->count,
-               CAS_POLICY_MAX_SECRETS);
-        goto out;
-    }
-    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
-        goto out;
-    if ((c->p->secrets = ck_alloc(c, n->count * sizeof(*c->p->secrets))) == NULL) {
-        json_decref(arr);
-        goto out;
-    }
-    c->p->secret_count = n->count;
-    for (size_t i = 0; i < n->count; i++) {
-        size_t m2 = ck_push_i(c, i);
-        check_secret(c, &c->p->secrets[i], n->kids[i], arr);
-        ck_pop(c, m2);
-    }
-    ck_pop(c, mark);
     index_secrets(c);
     check_secret_refs(c);
     ck_set(c, top, "secrets", arr);
-    return;
-out:
-    ck_pop(c, mark);
-    index_secrets(c);
 }
 
 /* ---- placeholders against secrets (§9) ---- */
