@@ -1120,6 +1120,19 @@ out:
     ck_pop(c, mark);
 }
 
+static const char *
+arena_concat(struct ck *c, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = ck_alloc(c, la + lb + 1);
+
+    if (p != NULL) {
+        memcpy(p, a, la);
+        memcpy(p + la, b, lb + 1);
+    }
+    return p;
+}
+
 static void
 check_environment(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, json_t *o)
 {
@@ -1141,7 +1154,7 @@ check_environment(struct ck *c, struct cas_policy_service *sv, const struct pnod
     for (size_t i = 0; i + 1 < n->count; i += 2) {
         const struct pnode *k = n->kids[i], *v = n->kids[i + 1];
         struct cas_policy_env *e = &sv->env[sv->env_count];
-        const char *name = k->text;
+        const char *name = k->text, *key;
         size_t m2;
 
         if (k->type != PN_SCALAR)
@@ -1163,16 +1176,13 @@ check_environment(struct ck *c, struct cas_policy_service *sv, const struct pnod
                 (void)ck_text(c, v, PH_NO_BINARY, &e->value);
             }
             sv->env_count++;
-            if (e->from_host) {
-                char key[CAS_POLICY_MAX_SCALAR < 300 ? 300 : 300];
-                (void)snprintf(key, sizeof(key), "@@%s", name);
-                if (strlen(name) + 2 < sizeof(key))
-                    ck_set(c, env, key, ck_json_str(c, v->text));
-                else
-                    ck_err(c, k, "host variable name is too long");
-            } else {
-                ck_set(c, env, k->text, ck_json_str(c, v->text));
-            }
+            /* `\@\@NAME` and "@@NAME" mean the same: both are @@NAME in the normal form */
+            key = e->from_host ? arena_concat(c, "@@", name) : k->text;
+            if (key != NULL && json_object_get(env, key) != NULL)
+                ck_err(c, k, "variable '%s' is given twice (as \\@\\@%s and \"@@%s\"); keep one",
+                       name, name, name);
+            else if (key != NULL)
+                ck_set(c, env, key, ck_json_str(c, v->text));
         }
         ck_pop(c, m2);
     }

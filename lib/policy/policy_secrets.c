@@ -184,7 +184,12 @@ ck_ref(struct ck *c, const struct pnode *n, enum ref_use use, struct cas_policy_
     } else if (n->type == PN_MAP) {
         for (size_t i = 0; i + 1 < n->count; i += 2) {
             const struct pnode *k = n->kids[i], *v = n->kids[i + 1];
-            size_t mark = ck_push(c, k->text);
+            size_t mark;
+            if (k->type != PN_SCALAR) { /* reported by the prepare pass */
+                ok = false;
+                continue;
+            }
+            mark = ck_push(c, k->text);
             if (ck_str(c, v) == NULL)
                 ok = false;
             else
