@@ -84,25 +84,41 @@ ck_since(struct ck *c, const struct pnode *at, const char *what, int since)
             what, since, c->minor, since);
 }
 
+/* Appends text to the path, cut at CK_PATH_MAX (messages then show the cut path). */
+static void
+path_add(struct ck *c, const char *text, size_t len)
+{
+    if (len > CK_PATH_MAX - 1 - c->plen)
+        len = CK_PATH_MAX - 1 - c->plen;
+    memcpy(c->path + c->plen, text, len);
+    c->plen += len;
+    c->path[c->plen] = '\0';
+}
+
 size_t
 ck_push(struct ck *c, const char *key)
 {
     size_t mark = c->plen;
-    int n = snprintf(c->path + c->plen, CK_PATH_MAX - c->plen, "%s%s", c->plen ? "." : "", key);
 
-    if (n > 0)
-        c->plen = (size_t)n + c->plen < CK_PATH_MAX ? c->plen + (size_t)n : CK_PATH_MAX - 1;
+    if (c->plen > 0)
+        path_add(c, ".", 1);
+    path_add(c, key, strlen(key));
     return mark;
 }
 
 size_t
 ck_push_i(struct ck *c, size_t i)
 {
+    char digits[24], *d = digits + sizeof(digits);
     size_t mark = c->plen;
-    int n = snprintf(c->path + c->plen, CK_PATH_MAX - c->plen, "[%zu]", i);
 
-    if (n > 0)
-        c->plen = (size_t)n + c->plen < CK_PATH_MAX ? c->plen + (size_t)n : CK_PATH_MAX - 1;
+    *--d = ']';
+    do {
+        *--d = (char)('0' + i % 10);
+        i /= 10;
+    } while (i != 0);
+    *--d = '[';
+    path_add(c, d, (size_t)(digits + sizeof(digits) - d));
     return mark;
 }
 
@@ -665,6 +681,20 @@ check_duplicate_keys(struct ck *c, const struct pnode *map)
 
     if (n < 2)
         return;
+    if (n <= 8) { /* most mappings: pairwise, no allocation */
+        for (size_t i = 1; i < n; i++) {
+            const struct pnode *k = map->kids[2 * i];
+            for (size_t j = 0; k->type == PN_SCALAR && j < i; j++) {
+                const struct pnode *o = map->kids[2 * j];
+                if (o->type == PN_SCALAR && strcmp(k->text, o->text) == 0) {
+                    ck_err(c, k, "duplicate key '%s' (first at line %u); remove one of them",
+                           k->text, o->line);
+                    break;
+                }
+            }
+        }
+        return;
+    }
     if ((keys = cas_malloc(n * sizeof(*keys))) == NULL) {
         c->nomem = true;
         return;
