@@ -16,9 +16,18 @@ static const char *const g_lists[] = {"read", "update", "create_sessions", "list
 static struct cas_policy_access_list *
 list_of(struct cas_policy_access *a, size_t i)
 {
-    struct cas_policy_access_list *l[] = {&a->read, &a->update, &a->create_sessions,
-                                          &a->list_sessions, &a->del};
-    return l[i];
+    switch (i) {
+    case 0:
+        return &a->read;
+    case 1:
+        return &a->update;
+    case 2:
+        return &a->create_sessions;
+    case 3:
+        return &a->list_sessions;
+    default:
+        return &a->del;
+    }
 }
 
 static bool

@@ -509,7 +509,7 @@ ck_struct_ph(struct ck *c, const struct pnode *n, struct cas_policy_value *v)
     v->pos.column = n->col;
     if (!text_of(c, n->text, n->len, n, PH_STRUCT, &t) || t.ph_count != 1)
         return false;
-    v->ph = &t.ph[0];
+    v->ph = t.ph; /* in the arena, like the text */
     ck_since(c, n, "a placeholder in this position", 10);
     return true;
 }
@@ -816,7 +816,7 @@ check_version(struct ck *c, const struct pnode *root, json_t *top)
 {
     const struct pnode *v = pn_get(root, "version");
     const char *s;
-    unsigned long minor = 0;
+    unsigned long minor;
 
     c->minor = -1;
     if (v == NULL) {

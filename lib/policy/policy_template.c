@@ -80,13 +80,13 @@ static const char *
 lookup_var(const struct cas_policy_vars *vars, const char *name, size_t name_len)
 {
     const char *v = NULL;
-    size_t n = 0;
 
     if (vars == NULL)
         return NULL;
     if (vars->defs != NULL)
         v = lookup_list(vars->defs, vars->def_count, true, name, name_len);
     if (v == NULL && vars->env != NULL) {
+        size_t n = 0;
         while (vars->env[n] != NULL)
             n++;
         v = lookup_list(vars->env, n, false, name, name_len);
