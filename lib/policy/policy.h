@@ -25,10 +25,10 @@ struct cas_secret;
 struct json_t;
 
 /* Limits of policy.md §1. */
-#define CAS_POLICY_MAX_DOC (1024u * 1024u)
+#define CAS_POLICY_MAX_DOC 1048576u /* 1 MiB */
 #define CAS_POLICY_MAX_DEPTH 64u
 #define CAS_POLICY_MAX_NODES 500000u
-#define CAS_POLICY_MAX_SCALAR (256u * 1024u)
+#define CAS_POLICY_MAX_SCALAR 262144u /* 256 KiB */
 #define CAS_POLICY_MAX_SECRETS 16384u
 #define CAS_POLICY_MAX_SERVICES 1024u
 #define CAS_POLICY_MAX_IMAGES 1024u

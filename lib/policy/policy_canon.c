@@ -15,7 +15,7 @@
 #include "util/codec.h"
 #include "util/secret.h"
 
-#define CANON_MAX (64u * 1024u * 1024u)
+#define CANON_MAX 67108864u /* 64 MiB: 500,000 nodes of a 1 MiB file */
 
 static const char g_no_creator[] =
     "Cannot calculate session hash! The session, explicitly or through the default access "

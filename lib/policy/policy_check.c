@@ -695,7 +695,7 @@ check_duplicate_keys(struct ck *c, const struct pnode *map)
         }
         return;
     }
-    if ((keys = cas_malloc(n * sizeof(*keys))) == NULL) {
+    if ((keys = cas_malloc(n * sizeof(const struct pnode *))) == NULL) {
         c->nomem = true;
         return;
     }
@@ -703,7 +703,7 @@ check_duplicate_keys(struct ck *c, const struct pnode *map)
     for (size_t i = 0; i + 1 < map->count; i += 2)
         if (map->kids[i]->type == PN_SCALAR) /* other keys are reported as such */
             keys[n++] = map->kids[i];
-    qsort(keys, n, sizeof(*keys), cmp_key);
+    qsort(keys, n, sizeof(const struct pnode *), cmp_key);
     for (size_t i = 1; i < n; i++)
         if (strcmp(keys[i]->text, keys[i - 1]->text) == 0)
             ck_err(c, keys[i], "duplicate key '%s' (first at line %u); remove one of them",
@@ -1158,7 +1158,8 @@ arena_concat(struct ck *c, const char *a, const char *b)
 
     if (p != NULL) {
         memcpy(p, a, la);
-        memcpy(p + la, b, lb + 1);
+        memcpy(p + la, b, lb);
+        p[la + lb] = '\0';
     }
     return p;
 }

@@ -229,7 +229,7 @@ attach(struct builder *b, struct pnode *n)
     f = &b->stack[b->depth - 1];
     if (f->count == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 8;
-        struct pnode **k = cas_realloc(f->kids, cap * sizeof(*k));
+        struct pnode **k = cas_realloc(f->kids, cap * sizeof(struct pnode *));
         if (k == NULL)
             return false;
         f->kids = k;
@@ -339,9 +339,9 @@ on_event(struct builder *b, yaml_event_t *ev, cas_rc *rc)
         f = &b->stack[b->depth - 1];
         n = f->node;
         if (f->count != 0) {
-            if ((n->kids = arena_alloc(b->a, f->count * sizeof(*n->kids))) == NULL)
+            if ((n->kids = arena_alloc(b->a, f->count * sizeof(struct pnode *))) == NULL)
                 goto nomem;
-            memcpy(n->kids, f->kids, f->count * sizeof(*n->kids));
+            memcpy(n->kids, f->kids, f->count * sizeof(struct pnode *));
         }
         n->count = f->count;
         free(f->kids);
