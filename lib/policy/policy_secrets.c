@@ -491,98 +491,114 @@ out:
 }
 
 static void
-check_x509_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+check_valid_for(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
 {
-    const struct pnode *f;
-    size_t mark;
+    size_t mark = ck_push(c, "valid_for");
 
-    if ((f = pn_get(n, "valid_for")) != NULL) {
-        mark = ck_push(c, "valid_for");
-        if (ck_str(c, f) != NULL) {
-            if (!parse_valid_for(f->text, &s->valid_for_s))
-                ck_err(c, f,
-                       "expected a duration such as '90 days', '59d' or '1 year 6 "
-                       "months' (units s, m, h, d, w, M, y)");
-            else if (s->valid_for_s < 3600 || s->valid_for_s > VALID_FOR_MAX)
-                ck_err(c, f, "must be at least 1 hour and end before the year 9999");
-            else {
-                s->valid_for = f->text;
-                ck_set(c, o, "valid_for", ck_json_str(c, f->text));
-            }
-        }
-        ck_pop(c, mark);
+    if (ck_str(c, f) == NULL)
+        ;
+    else if (!parse_valid_for(f->text, &s->valid_for_s))
+        ck_err(c, f,
+               "expected a duration such as '90 days', '59d' or '1 year 6 months' (units s, m, h, "
+               "d, w, M, y)");
+    else if (s->valid_for_s < 3600 || s->valid_for_s > VALID_FOR_MAX)
+        ck_err(c, f, "must be at least 1 hour and end before the year 9999");
+    else {
+        s->valid_for = f->text;
+        ck_set(c, o, "valid_for", ck_json_str(c, f->text));
     }
-    if ((f = pn_get(n, "endpoint")) != NULL) {
-        mark = ck_push(c, "endpoint");
-        if (ck_str(c, f) != NULL) {
-            if (strcmp(f->text, "server") == 0)
-                s->endpoint = CAS_POLICY_EP_SERVER;
-            else if (strcmp(f->text, "client") == 0)
-                s->endpoint = CAS_POLICY_EP_CLIENT;
-            else
-                ck_err(c, f, "expected server or client");
-            ck_set(c, o, "endpoint", ck_json_str(c, f->text));
-        }
-        ck_pop(c, mark);
-    }
-    for (int which = 0; which < 2; which++) {
-        const char *key = which ? "san" : "dns";
-        struct pnode *const *items;
-        size_t k;
-        const char ***list = which ? &s->san : &s->dns;
-        size_t *cnt = which ? &s->san_count : &s->dns_count;
-        json_t *arr;
-        if ((f = pn_get(n, key)) == NULL || pn_is_null(f))
-            continue;
-        k = ck_many(f, &items);
-        mark = ck_push(c, key);
-        arr = ck_arr(c);
-        if ((*list = ck_alloc(c, (k ? k : 1) * sizeof(char *))) != NULL) {
-            for (size_t i = 0; i < k; i++) {
-                const struct pnode *it = items ? items[i] : f;
-                size_t m2 = items ? ck_push_i(c, i) : c->plen;
-                if (ck_str(c, it) != NULL) {
-                    bool ok = it->len > 0;
-                    if (which && strncmp(it->text, "dns:", 4) == 0) {
-                        ok = it->len > 4;
-                    } else if (which && strncmp(it->text, "ip:", 3) == 0) {
-                        unsigned char buf[16];
-                        ok = inet_pton(AF_INET, it->text + 3, buf) == 1 ||
-                             inet_pton(AF_INET6, it->text + 3, buf) == 1;
-                    } else if (which) {
-                        ok = false;
-                    }
-                    if (!ok)
-                        ck_err(c, it,
-                               which ? "a san entry is \"dns:<name>\" or \"ip:<IPv4 or "
-                                       "IPv6>\""
-                                     : "a DNS name must not be empty");
-                    else {
-                        (*list)[(*cnt)++] = it->text;
-                        ck_append(c, arr, ck_json_str(c, it->text));
-                    }
-                }
-                ck_pop(c, m2);
-            }
-        }
-        ck_set_nonempty(c, o, key, arr);
-        ck_pop(c, mark);
-    }
-    if (s->endpoint == CAS_POLICY_EP_CLIENT && s->dns_count > 0)
-        ck_err(c, pn_get(n, "dns"),
-               "dns is not allowed with endpoint: client; use san or "
-               "remove dns");
+    ck_pop(c, mark);
 }
 
 static void
-check_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+check_endpoint(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    size_t mark = ck_push(c, "endpoint");
+
+    if (ck_str(c, f) != NULL) {
+        if (strcmp(f->text, "server") == 0)
+            s->endpoint = CAS_POLICY_EP_SERVER;
+        else if (strcmp(f->text, "client") == 0)
+            s->endpoint = CAS_POLICY_EP_CLIENT;
+        else
+            ck_err(c, f, "expected server or client");
+        ck_set(c, o, "endpoint", ck_json_str(c, f->text));
+    }
+    ck_pop(c, mark);
+}
+
+/* A dns entry (any non-empty name) or a san entry ("dns:<name>", "ip:<address>"). */
+static bool
+name_entry_ok(const struct pnode *it, bool is_san)
+{
+    unsigned char buf[16];
+
+    if (!is_san)
+        return it->len > 0;
+    if (strncmp(it->text, "dns:", 4) == 0)
+        return it->len > 4;
+    if (strncmp(it->text, "ip:", 3) == 0)
+        return inet_pton(AF_INET, it->text + 3, buf) == 1 ||
+               inet_pton(AF_INET6, it->text + 3, buf) == 1;
+    return false;
+}
+
+static void
+check_name_list(struct ck *c, const struct pnode *f, bool is_san, const char ***list, size_t *cnt,
+                json_t *o)
+{
+    const char *key = is_san ? "san" : "dns";
+    struct pnode *const *items;
+    size_t k = ck_many(f, &items), mark = ck_push(c, key);
+    json_t *arr = ck_arr(c);
+
+    if ((*list = ck_alloc(c, (k ? k : 1) * sizeof(char *))) == NULL)
+        k = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct pnode *it = items ? items[i] : f;
+        size_t m2 = items ? ck_push_i(c, i) : c->plen;
+        if (ck_str(c, it) == NULL) {
+            ;
+        } else if (!name_entry_ok(it, is_san)) {
+            ck_err(c, it,
+                   is_san ? "a san entry is \"dns:<name>\" or \"ip:<IPv4 or IPv6>\""
+                          : "a DNS name must not be empty");
+        } else {
+            (*list)[(*cnt)++] = it->text;
+            ck_append(c, arr, ck_json_str(c, it->text));
+        }
+        ck_pop(c, m2);
+    }
+    ck_set_nonempty(c, o, key, arr);
+    ck_pop(c, mark);
+}
+
+static void
+check_x509_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
 {
     const struct pnode *f;
-    size_t mark;
-    bool generated = s->source == CAS_POLICY_GENERATED;
 
+    if ((f = pn_get(n, "valid_for")) != NULL)
+        check_valid_for(c, s, f, o);
+    if ((f = pn_get(n, "endpoint")) != NULL)
+        check_endpoint(c, s, f, o);
+    if ((f = pn_get(n, "dns")) != NULL && !pn_is_null(f))
+        check_name_list(c, f, false, &s->dns, &s->dns_count, o);
+    if ((f = pn_get(n, "san")) != NULL && !pn_is_null(f))
+        check_name_list(c, f, true, &s->san, &s->san_count, o);
+    if (s->endpoint == CAS_POLICY_EP_CLIENT && s->dns_count > 0)
+        ck_err(c, pn_get(n, "dns"),
+               "dns is not allowed with endpoint: client; use san or remove "
+               "dns");
+}
+
+/* Parameters the kind does not take (or any, on an import). */
+static void
+check_foreign_params(struct ck *c, const struct cas_policy_secret *s, const struct pnode *n)
+{
     for (size_t i = 0; i + 1 < n->count; i += 2) {
         const char *key = n->kids[i]->text;
+        size_t mark;
         if (n->kids[i]->type != PN_SCALAR || kind_takes(key, s->kind))
             continue;
         mark = ck_push(c, key);
@@ -596,67 +612,180 @@ check_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
                    kind_name(s->kind));
         ck_pop(c, mark);
     }
-    if (s->kind == CAS_POLICY_KIND_ASCII || s->kind == CAS_POLICY_KIND_BINARY) {
-        unsigned long v = 20;
-        mark = ck_push(c, "size");
-        if ((f = pn_get(n, "size")) != NULL)
-            (void)ck_uint(c, f, 1, 65536, &v);
-        if (f != NULL || generated) {
-            s->size = (unsigned)v;
-            ck_set(c, o, "size", ck_int(c, v));
+}
+
+static void
+check_size(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    unsigned long v = 20;
+    size_t mark = ck_push(c, "size");
+
+    if (f != NULL)
+        (void)ck_uint(c, f, 1, 65536, &v);
+    if (f != NULL || s->source == CAS_POLICY_GENERATED) { /* the default only when generated */
+        s->size = (unsigned)v;
+        ck_set(c, o, "size", ck_int(c, v));
+    }
+    ck_pop(c, mark);
+}
+
+static void
+check_key_type(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    size_t mark = ck_push(c, "key_type"), k = 0;
+
+    if (f != NULL && ck_str(c, f) != NULL) {
+        while (k < 5 && strcmp(f->text, g_key_types[k]) != 0)
+            k++;
+        if (k == 5)
+            ck_err(c, f, "expected P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
+        else if (s->source == CAS_POLICY_EXPLICIT && s->value != NULL &&
+                 s->key_type != (enum cas_policy_key_type)k)
+            ck_err(c, f, "the explicit value is a %s key, not %s", g_key_types[s->key_type],
+                   f->text);
+        else {
+            if (k >= 3)
+                ck_since(c, f, "key_type RSA", 7);
+            s->key_type = (enum cas_policy_key_type)k;
+        }
+    }
+    if (f != NULL || s->source == CAS_POLICY_GENERATED)
+        ck_set(c, o, "key_type", ck_json_str(c, g_key_types[s->key_type]));
+    ck_pop(c, mark);
+}
+
+/* private_key and issuer (names of secrets, checked once all are read), common_name. */
+static void
+check_ref_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+{
+    static const char *const refs[] = {"private_key", "issuer", "common_name"};
+    const char **dst[] = {&s->private_key, &s->issuer, &s->common_name};
+
+    for (size_t i = 0; i < 3; i++) {
+        const struct pnode *f = pn_get(n, refs[i]);
+        size_t mark;
+        if (!kind_takes(refs[i], s->kind) || f == NULL || pn_is_null(f))
+            continue;
+        mark = ck_push(c, refs[i]);
+        if ((i < 2 ? ck_segment(c, f, "a secret") : ck_plain_str(c, f) != NULL)) {
+            *dst[i] = f->text;
+            ck_set(c, o, refs[i], ck_json_str(c, f->text));
         }
         ck_pop(c, mark);
     }
+}
+
+static void
+check_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+{
+    const struct pnode *f;
+
+    check_foreign_params(c, s, n);
+    if (s->kind == CAS_POLICY_KIND_ASCII || s->kind == CAS_POLICY_KIND_BINARY)
+        check_size(c, s, pn_get(n, "size"), o);
     if (s->kind == CAS_POLICY_KIND_PRIVATE_KEY) {
-        mark = ck_push(c, "key_type");
-        if ((f = pn_get(n, "key_type")) != NULL && ck_str(c, f) != NULL) {
-            size_t k;
-            for (k = 0; k < 5; k++)
-                if (strcmp(f->text, g_key_types[k]) == 0)
-                    break;
-            if (k == 5)
-                ck_err(c, f, "expected P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
-            else if (s->source == CAS_POLICY_EXPLICIT && s->value != NULL &&
-                     s->key_type != (enum cas_policy_key_type)k)
-                ck_err(c, f, "the explicit value is a %s key, not %s", g_key_types[s->key_type],
-                       f->text);
-            else {
-                if (k >= 3)
-                    ck_since(c, f, "key_type RSA", 7);
-                s->key_type = (enum cas_policy_key_type)k;
-            }
-        }
-        if (f != NULL || generated)
-            ck_set(c, o, "key_type", ck_json_str(c, g_key_types[s->key_type]));
-        ck_pop(c, mark);
+        size_t mark;
+        check_key_type(c, s, pn_get(n, "key_type"), o);
         mark = ck_push(c, "migrate");
         if ((f = pn_get(n, "migrate")) != NULL && ck_bool(c, f, &s->migrate) && s->migrate)
             ck_set(c, o, "migrate", json_true());
         ck_pop(c, mark);
     }
-    for (int i = 0; i < 3; i++) {
-        static const char *const refs[] = {"private_key", "issuer", "common_name"};
-        const char **dst = i == 0 ? &s->private_key : i == 1 ? &s->issuer : &s->common_name;
-        if (!kind_takes(refs[i], s->kind) || (f = pn_get(n, refs[i])) == NULL || pn_is_null(f))
-            continue;
-        mark = ck_push(c, refs[i]);
-        if ((i < 2 ? ck_segment(c, f, "a secret") : ck_plain_str(c, f) != NULL)) {
-            *dst = f->text;
-            ck_set(c, o, refs[i], ck_json_str(c, f->text));
-        }
-        ck_pop(c, mark);
-    }
+    check_ref_params(c, s, n, o);
     if (s->kind == CAS_POLICY_KIND_X509 || s->kind == CAS_POLICY_KIND_X509_CA)
         check_x509_params(c, s, n, o);
+}
+
+/* The source: import, explicit value, or generated (the default). */
+static void
+check_source(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+{
+    const struct pnode *val = pn_get(n, "value"), *imp = pn_get(n, "import");
+    json_t *ro = NULL;
+    size_t mark;
+
+    if (imp != NULL) {
+        s->source = CAS_POLICY_IMPORTED;
+        mark = ck_push(c, "import");
+        if (ck_ref(c, imp, REF_IMPORT_SECRET, &s->import, &ro))
+            ck_set(c, o, "import", ro);
+        ck_pop(c, mark);
+        if (pn_get(n, "export") != NULL || pn_get(n, "export_public") != NULL)
+            ck_err(c, n,
+                   "an imported secret cannot be exported again (export, export_public): "
+                   "only its owner decides who sees it");
+    } else if (val != NULL) {
+        check_value(c, s, val, o);
+    } else if (s->kind == CAS_POLICY_KIND_CONFIG_FRAGMENT) {
+        ck_err(c, n, "a config-fragment is never generated; give value: or import:");
+    }
+}
+
+static void
+check_exports(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    struct pnode *const *items;
+    size_t k = ck_many(f, &items), mark = ck_push(c, "export");
+    json_t *ea = ck_arr(c), *ro;
+
+    if ((s->exports = ck_alloc(c, (k ? k : 1) * sizeof(*s->exports))) == NULL)
+        k = 0;
+    for (size_t i = 0; i < k; i++) {
+        size_t m2 = items ? ck_push_i(c, i) : c->plen;
+        if (ck_ref(c, items ? items[i] : f, REF_EXPORT, &s->exports[s->export_count], &ro)) {
+            s->export_count++;
+            ck_append(c, ea, ro);
+        }
+        ck_pop(c, m2);
+    }
+    ck_set_nonempty(c, o, "export", ea);
+    ck_pop(c, mark);
+}
+
+static void
+check_export_public(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    size_t mark = ck_push(c, "export_public");
+
+    if (ck_bool(c, f, &s->export_public) && s->export_public) {
+        ck_set(c, o, "export_public", json_true());
+        if (s->kind == CAS_POLICY_KIND_PRIVATE_KEY)
+            ck_warn(c, f,
+                    "export_public makes this private key readable by anyone; export a "
+                    "public-key secret derived from it instead");
+    }
+    ck_pop(c, mark);
+}
+
+/* The kind, required except on import; false when the secret cannot be checked further. */
+static bool
+check_kind_given(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+{
+    const struct pnode *f = pn_get(n, "kind");
+    bool later = false;
+
+    if (pn_get(n, "import_akv") != NULL) /* reported as later by ck_keys */
+        return false;
+    if (f != NULL) {
+        check_kind(c, s, f, &later);
+        if (!later)
+            ck_set(c, o, "kind", ck_json_str(c, f->text));
+        return !later;
+    }
+    if (pn_get(n, "import") != NULL)
+        return true;
+    ck_err(c, n,
+           "'kind' is required (except on import); add kind: ascii, binary, private-key, "
+           "public-key, x509-ca, x509 or config-fragment");
+    return false;
 }
 
 static void
 check_secret(struct ck *c, void *item, const struct pnode *n, json_t *arr)
 {
     struct cas_policy_secret *s = item;
-    const struct pnode *f, *val, *imp;
+    const struct pnode *f;
     json_t *o;
-    bool later = false;
     size_t mark;
 
     s->pos.line = n->line;
@@ -671,79 +800,20 @@ check_secret(struct ck *c, void *item, const struct pnode *n, json_t *arr)
         ck_set(c, o, "name", ck_json_str(c, f->text));
     }
     ck_pop(c, mark);
-    val = pn_get(n, "value");
-    imp = pn_get(n, "import");
-    if (val != NULL && imp != NULL)
+    if (pn_get(n, "value") != NULL && pn_get(n, "import") != NULL)
         ck_err(c, n, "a secret has one source: give value or import, not both");
-    if (pn_get(n, "import_akv") != NULL) { /* reported as later by ck_keys */
-        ck_append(c, arr, o);
-        return;
-    }
-    if ((f = pn_get(n, "kind")) != NULL) {
-        check_kind(c, s, f, &later);
-        if (!later)
-            ck_set(c, o, "kind", ck_json_str(c, f->text));
-    } else if (imp == NULL) {
-        ck_err(c, n,
-               "'kind' is required (except on import); add kind: ascii, binary, "
-               "private-key, public-key, x509-ca, x509 or config-fragment");
-        later = true;
-    }
-    if (later) {
-        ck_append(c, arr, o);
-        return;
-    }
-    if (imp != NULL) {
-        json_t *ro = NULL;
-        s->source = CAS_POLICY_IMPORTED;
-        mark = ck_push(c, "import");
-        if (ck_ref(c, imp, REF_IMPORT_SECRET, &s->import, &ro))
-            ck_set(c, o, "import", ro);
-        ck_pop(c, mark);
-        if (pn_get(n, "export") != NULL || pn_get(n, "export_public") != NULL)
-            ck_err(c, n,
-                   "an imported secret cannot be exported again (export, "
-                   "export_public): only its owner decides who sees it");
-    } else if (val != NULL) {
-        check_value(c, s, val, o);
-    } else if (s->kind == CAS_POLICY_KIND_CONFIG_FRAGMENT) {
-        ck_err(c, n, "a config-fragment is never generated; give value: or import:");
-    }
-    check_params(c, s, n, o);
-    if (s->source == CAS_POLICY_GENERATED && s->private_key == NULL &&
-        (s->kind == CAS_POLICY_KIND_PUBLIC_KEY || s->kind == CAS_POLICY_KIND_X509 ||
-         s->kind == CAS_POLICY_KIND_X509_CA))
-        ck_err(c, n, "a generated %s needs private_key: <name of a private-key secret>",
-               kind_name(s->kind));
-    if ((f = pn_get(n, "export")) != NULL && !pn_is_null(f) && s->source != CAS_POLICY_IMPORTED) {
-        struct pnode *const *items;
-        size_t k = ck_many(f, &items);
-        json_t *ea = ck_arr(c), *ro;
-        mark = ck_push(c, "export");
-        if ((s->exports = ck_alloc(c, (k ? k : 1) * sizeof(*s->exports))) != NULL) {
-            for (size_t i = 0; i < k; i++) {
-                size_t m2 = items ? ck_push_i(c, i) : c->plen;
-                if (ck_ref(c, items ? items[i] : f, REF_EXPORT, &s->exports[s->export_count],
-                           &ro)) {
-                    s->export_count++;
-                    ck_append(c, ea, ro);
-                }
-                ck_pop(c, m2);
-            }
-        }
-        ck_set_nonempty(c, o, "export", ea);
-        ck_pop(c, mark);
-    }
-    if ((f = pn_get(n, "export_public")) != NULL && s->source != CAS_POLICY_IMPORTED) {
-        mark = ck_push(c, "export_public");
-        if (ck_bool(c, f, &s->export_public) && s->export_public) {
-            ck_set(c, o, "export_public", json_true());
-            if (s->kind == CAS_POLICY_KIND_PRIVATE_KEY)
-                ck_warn(c, f,
-                        "export_public makes this private key readable by anyone; "
-                        "export a public-key secret derived from it instead");
-        }
-        ck_pop(c, mark);
+    if (check_kind_given(c, s, n, o)) {
+        check_source(c, s, n, o);
+        check_params(c, s, n, o);
+        if (s->source == CAS_POLICY_GENERATED && s->private_key == NULL &&
+            (s->kind == CAS_POLICY_KIND_PUBLIC_KEY || s->kind == CAS_POLICY_KIND_X509 ||
+             s->kind == CAS_POLICY_KIND_X509_CA))
+            ck_err(c, n, "a generated %s needs private_key: <name of a private-key secret>",
+                   kind_name(s->kind));
+        if ((f = pn_get(n, "export")) != NULL && !pn_is_null(f) && s->source != CAS_POLICY_IMPORTED)
+            check_exports(c, s, f, o);
+        if ((f = pn_get(n, "export_public")) != NULL && s->source != CAS_POLICY_IMPORTED)
+            check_export_public(c, s, f, o);
     }
     ck_append(c, arr, o);
 }
