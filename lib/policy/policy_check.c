@@ -155,6 +155,26 @@ ck_path_dup(struct ck *c)
 
 /* ---- keys ---- */
 
+/* policy.md §1: "unknown key", with a key valid here at edit distance <= 2 when there is one. */
+static void
+report_unknown_key(struct ck *c, const struct pnode *k, const struct keyspec *specs)
+{
+    const char *best = NULL, *where = c->plen ? c->path : "the session";
+    size_t best_d = 3;
+
+    for (const struct keyspec *t = specs; t->key != NULL; t++) {
+        size_t dist;
+        if (t->status == K_OK && (dist = edit_distance(k->text, t->key, 2)) < best_d) {
+            best_d = dist;
+            best = t->key;
+        }
+    }
+    if (best != NULL)
+        ck_err_raw(c, k, "unknown key '%s' in %s; did you mean '%s'?", k->text, where, best);
+    else
+        ck_err_raw(c, k, "unknown key '%s' in %s", k->text, where);
+}
+
 bool
 ck_keys(struct ck *c, const struct pnode *map, const struct keyspec *specs, const char *what)
 {
@@ -179,23 +199,7 @@ ck_keys(struct ck *c, const struct pnode *map, const struct keyspec *specs, cons
             }
         }
         if (s == NULL) {
-            const char *best = NULL;
-            size_t best_d = 3;
-            for (const struct keyspec *t = specs; t->key != NULL; t++) {
-                size_t dist;
-                if (t->status != K_OK)
-                    continue;
-                if ((dist = edit_distance(k->text, t->key, 2)) < best_d) {
-                    best_d = dist;
-                    best = t->key;
-                }
-            }
-            if (best != NULL)
-                ck_err_raw(c, k, "unknown key '%s' in %s; did you mean '%s'?", k->text,
-                           c->plen ? c->path : "the session", best);
-            else
-                ck_err_raw(c, k, "unknown key '%s' in %s", k->text,
-                           c->plen ? c->path : "the session");
+            report_unknown_key(c, k, specs);
             continue;
         }
         mark = ck_push(c, k->text);

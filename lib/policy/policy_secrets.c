@@ -1013,55 +1013,66 @@ resolve_old_suffix(const struct cas_policy *p, struct cas_policy_placeholder *ph
     return NULL;
 }
 
+/* Whether the placeholder's output fits where it is used (§9: binary output only in files). */
+static void
+check_output(struct ck *c, const struct ph_use *u, const struct cas_policy_secret *s)
+{
+    const struct cas_policy_placeholder *ph = u->ph;
+    enum cas_policy_format ef = effective_format(s->kind, ph->format);
+    struct pnode at = {.line = u->line, .col = u->col};
+    const char *where;
+
+    if (!cas_policy_format_is_binary(ef) || (u->flags & PH_FSPF) != 0 ||
+        ((u->flags & (PH_NO_BINARY | PH_STRUCT)) == 0 && !ph->escape_json))
+        return;
+    where = ph->escape_json               ? "with escape(json)"
+            : (u->flags & PH_STRUCT) != 0 ? "in this position"
+                                          : "in command, environment and pwd";
+    ck_err_raw(c, &at,
+               "%s: '$$%s::%s…$$' gives binary output (%s), which is refused %s; use a text "
+               "format such as %s",
+               u->path ? u->path : "", ph->cas_prefix ? "CAS" : "SCONE", ph->name,
+               cas_policy_format_name(ef), where,
+               s->kind == CAS_POLICY_KIND_BINARY ? ":hex or :base64" : ":pem or :crt");
+}
+
+static void
+resolve_use(struct ck *c, const struct ph_use *u)
+{
+    struct cas_policy_placeholder *ph = u->ph;
+    const struct cas_policy_secret *s = cas_policy_secret_find(c->p, ph->name);
+    struct pnode at = {.line = u->line, .col = u->col};
+    const char *path = u->path ? u->path : "";
+
+    if (s == NULL && (s = resolve_old_suffix(c->p, ph)) == NULL) {
+        ck_err_raw(c, &at,
+                   "%s: placeholder '$$%s::%s$$' names secret '%s', which this session does not "
+                   "declare; add it to secrets (or import it)",
+                   path, ph->cas_prefix ? "CAS" : "SCONE", ph->name, ph->name);
+        return;
+    }
+    if (!format_allowed(s->kind, ph->format)) {
+        ck_err_raw(c, &at,
+                   "%s: placeholder '%.*s': secret '%s' of kind %s has no such format (policy.md "
+                   "§9 lists each kind's formats)",
+                   path, (int)(ph->len > 300 ? 300 : ph->len), u->src + ph->offset, s->name,
+                   kind_name(s->kind));
+        return;
+    }
+    if (s->kind == CAS_POLICY_KIND_UNKNOWN)
+        return; /* an import without kind: the server checks with the exporter's kind */
+    check_output(c, u, s);
+    if ((u->flags & PH_FSPF) != 0 &&
+        (s->kind != CAS_POLICY_KIND_BINARY ||
+         (s->source == CAS_POLICY_GENERATED && s->size != 32) ||
+         (s->source == CAS_POLICY_EXPLICIT && s->value != NULL && cas_secret_len(s->value) != 32)))
+        ck_err_raw(c, &at,
+                   "%s: fspf_key must name a 32-byte binary secret (kind: binary, size: 32)", path);
+}
+
 void
 ck_resolve_placeholders(struct ck *c)
 {
-    for (size_t i = 0; i < c->use_count; i++) {
-        struct ph_use *u = &c->uses[i];
-        struct cas_policy_placeholder *ph = u->ph;
-        const struct cas_policy_secret *s = cas_policy_secret_find(c->p, ph->name);
-        struct pnode at = {.line = u->line, .col = u->col};
-        enum cas_policy_format ef;
-        const char *path = u->path ? u->path : "";
-
-        if (s == NULL)
-            s = resolve_old_suffix(c->p, ph);
-        if (s == NULL) {
-            ck_err_raw(c, &at,
-                       "%s: placeholder '$$%s::%s$$' names secret '%s', which this "
-                       "session does not declare; add it to secrets (or import it)",
-                       path, ph->cas_prefix ? "CAS" : "SCONE", ph->name, ph->name);
-            continue;
-        }
-        if (!format_allowed(s->kind, ph->format)) {
-            ck_err_raw(c, &at,
-                       "%s: placeholder '%.*s': secret '%s' of kind %s has no such "
-                       "format (policy.md §9 lists each kind's formats)",
-                       path, (int)(ph->len > 300 ? 300 : ph->len), u->src + ph->offset, s->name,
-                       kind_name(s->kind));
-            continue;
-        }
-        if (s->kind == CAS_POLICY_KIND_UNKNOWN)
-            continue;
-        ef = effective_format(s->kind, ph->format);
-        if (cas_policy_format_is_binary(ef) && (u->flags & PH_FSPF) == 0 &&
-            ((u->flags & (PH_NO_BINARY | PH_STRUCT)) != 0 || ph->escape_json))
-            ck_err_raw(c, &at,
-                       "%s: '$$%s::%s…$$' gives binary output (%s), which is refused "
-                       "%s; use a text format such as %s",
-                       path, ph->cas_prefix ? "CAS" : "SCONE", ph->name, cas_policy_format_name(ef),
-                       ph->escape_json          ? "with escape(json)"
-                       : (u->flags & PH_STRUCT) ? "in this position"
-                                                : "in command, environment and "
-                                                  "pwd",
-                       s->kind == CAS_POLICY_KIND_BINARY ? ":hex or :base64" : ":pem or :crt");
-        if ((u->flags & PH_FSPF) != 0 && (s->kind != CAS_POLICY_KIND_BINARY ||
-                                          (s->source == CAS_POLICY_GENERATED && s->size != 32) ||
-                                          (s->source == CAS_POLICY_EXPLICIT && s->value != NULL &&
-                                           cas_secret_len(s->value) != 32)))
-            ck_err_raw(c, &at,
-                       "%s: fspf_key must name a 32-byte binary secret (kind: binary, "
-                       "size: 32)",
-                       path);
-    }
+    for (size_t i = 0; i < c->use_count; i++)
+        resolve_use(c, &c->uses[i]);
 }
