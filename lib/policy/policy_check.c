@@ -1022,47 +1022,57 @@ static const struct keyspec service_keys[] = {
     {NULL, 0, 0, NULL},
 };
 
+static bool
+is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* The next argument of a command string from s[*i] into b: 1, or 0 at the end, -1 on an
+ * unclosed quote (reported). */
+static int
+next_arg(struct ck *c, const struct pnode *n, size_t *i, struct cas_buf *b)
+{
+    const char *s = n->text;
+    size_t at = *i;
+
+    while (is_blank(s[at]))
+        at++;
+    if (s[at] == '\0') {
+        *i = at;
+        return 0;
+    }
+    cas_buf_reset(b);
+    while (s[at] != '\0' && !is_blank(s[at])) {
+        const char *e;
+        if (s[at] != '\'' && s[at] != '"') {
+            cas_buf_addc(b, s[at++]);
+            continue;
+        }
+        if ((e = strchr(s + at + 1, s[at])) == NULL) {
+            ck_err(c, n, "command has an unclosed %s quote; close it",
+                   s[at] == '\'' ? "single" : "double");
+            return -1;
+        }
+        cas_buf_add(b, s + at + 1, (size_t)(e - (s + at + 1)));
+        at = (size_t)(e - s) + 1;
+    }
+    *i = at;
+    return 1;
+}
+
 /* Splits a command string into arguments (policy.md §5): runs of blanks separate, '…' and
  * "…" keep their content together and are removed, no escapes. */
 static bool
 split_command(struct ck *c, const struct pnode *n, char ***out, size_t *count)
 {
-    const char *s = n->text;
     char **args = NULL;
     size_t argc = 0, cap = 0, i = 0;
     struct cas_buf b;
-    bool ok = true;
+    int r;
 
     cas_buf_init(&b, CAS_POLICY_MAX_SCALAR);
-    while (ok) {
-        bool in_arg = false;
-        while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
-            i++;
-        if (s[i] == '\0')
-            break;
-        cas_buf_reset(&b);
-        while (s[i] != '\0' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-            in_arg = true;
-            if (s[i] == '\'' || s[i] == '"') {
-                const char *e = strchr(s + i + 1, s[i]);
-                if (e == NULL) {
-                    ck_err(c, n, "command has an unclosed %s quote; close it",
-                           s[i] == '\'' ? "single" : "double");
-                    ok = false;
-                    break;
-                }
-                cas_buf_add(&b, s + i + 1, (size_t)(e - (s + i + 1)));
-                i = (size_t)(e - s) + 1;
-            } else {
-                cas_buf_addc(&b, s[i++]);
-            }
-        }
-        if (b.failed) {
-            c->nomem = true;
-            ok = false;
-        }
-        if (!ok || !in_arg)
-            break;
+    while ((r = next_arg(c, n, &i, &b)) > 0 && !b.failed) {
         if (argc == cap) {
             char **bigger;
             cap = cap ? cap * 2 : 8;
@@ -1078,10 +1088,12 @@ split_command(struct ck *c, const struct pnode *n, char ***out, size_t *count)
         }
         argc++;
     }
+    if (b.failed)
+        c->nomem = true;
     cas_buf_release(&b);
     *out = args;
     *count = argc;
-    return ok && !c->nomem;
+    return r >= 0 && !c->nomem;
 }
 
 /* `@@N`, N = 1-999 without a leading zero: returns N, else 0. */
@@ -1743,6 +1755,50 @@ static const struct keyspec image_keys[] = {
 };
 
 static void
+check_injection_files(struct ck *c, struct cas_policy_image *im, const struct pnode *f, json_t *o)
+{
+    size_t mark = ck_push(c, "injection_files");
+    json_t *fa;
+
+    if (f->type != PN_SEQ) {
+        ck_err(c, f, "expected a list of paths or {path, content, permission}");
+    } else if (f->count > 0 && (fa = ck_arr(c)) != NULL &&
+               (im->files = ck_alloc(c, f->count * sizeof(*im->files))) != NULL) {
+        for (size_t i = 0; i < f->count; i++) {
+            size_t m2 = ck_push_i(c, i);
+            check_injection(c, im, f->kids[i], fa);
+            ck_pop(c, m2);
+        }
+        ck_set_nonempty(c, o, "injection_files", fa);
+    }
+    ck_pop(c, mark);
+}
+
+static void
+check_provide_secrets(struct ck *c, struct cas_policy_image *im, const struct pnode *f, json_t *o)
+{
+    struct pnode *const *items;
+    size_t k = ck_many(f, &items), mark = ck_push(c, "provide_secrets");
+    json_t *pa = ck_arr(c);
+
+    im->has_provide_secrets = true;
+    if ((im->provide_secrets = ck_alloc(c, (k ? k : 1) * sizeof(char *))) == NULL)
+        k = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct pnode *it = items ? items[i] : f;
+        size_t m2 = items ? ck_push_i(c, i) : c->plen;
+        if (ck_segment(c, it, "a secret")) {
+            im->provide_secrets[im->provide_count++] = it->text;
+            ck_append(c, pa, ck_json_str(c, it->text));
+        }
+        ck_pop(c, m2);
+    }
+    /* kept even when empty: [] (nothing) differs from absent (no restriction) */
+    ck_set(c, o, "provide_secrets", pa);
+    ck_pop(c, mark);
+}
+
+static void
 check_image(struct ck *c, void *item, const struct pnode *n, json_t *arr)
 {
     struct cas_policy_image *im = item;
@@ -1766,42 +1822,10 @@ check_image(struct ck *c, void *item, const struct pnode *n, json_t *arr)
         }
         ck_pop(c, mark);
     }
-    if ((f = pn_get(n, "injection_files")) != NULL && !pn_is_null(f)) {
-        size_t mark = ck_push(c, "injection_files");
-        json_t *fa;
-        if (f->type != PN_SEQ) {
-            ck_err(c, f, "expected a list of paths or {path, content, permission}");
-        } else if (f->count > 0 && (fa = ck_arr(c)) != NULL &&
-                   (im->files = ck_alloc(c, f->count * sizeof(*im->files))) != NULL) {
-            for (size_t i = 0; i < f->count; i++) {
-                size_t m2 = ck_push_i(c, i);
-                check_injection(c, im, f->kids[i], fa);
-                ck_pop(c, m2);
-            }
-            ck_set_nonempty(c, o, "injection_files", fa);
-        }
-        ck_pop(c, mark);
-    }
-    if ((f = pn_get(n, "provide_secrets")) != NULL && !pn_is_null(f)) {
-        struct pnode *const *items;
-        size_t k = ck_many(f, &items), mark = ck_push(c, "provide_secrets");
-        json_t *pa = ck_arr(c);
-        im->has_provide_secrets = true;
-        if ((im->provide_secrets = ck_alloc(c, (k ? k : 1) * sizeof(char *))) != NULL) {
-            for (size_t i = 0; i < k; i++) {
-                const struct pnode *it = items ? items[i] : f;
-                size_t m2 = items ? ck_push_i(c, i) : c->plen;
-                if (ck_segment(c, it, "a secret")) {
-                    im->provide_secrets[im->provide_count++] = it->text;
-                    ck_append(c, pa, ck_json_str(c, it->text));
-                }
-                ck_pop(c, m2);
-            }
-        }
-        /* kept even when empty: [] (nothing) differs from absent (no restriction) */
-        ck_set(c, o, "provide_secrets", pa);
-        ck_pop(c, mark);
-    }
+    if ((f = pn_get(n, "injection_files")) != NULL && !pn_is_null(f))
+        check_injection_files(c, im, f, o);
+    if ((f = pn_get(n, "provide_secrets")) != NULL && !pn_is_null(f))
+        check_provide_secrets(c, im, f, o);
     if ((f = pn_get(n, "volumes")) != NULL)
         check_image_volumes(c, im, f, o);
     ck_append(c, arr, o);
