@@ -1181,6 +1181,39 @@ arena_concat(struct ck *c, const char *a, const char *b)
 }
 
 static void
+check_env_entry(struct ck *c, struct cas_policy_service *sv, json_t *env, const struct pnode *k,
+                const struct pnode *v)
+{
+    struct cas_policy_env *e = &sv->env[sv->env_count];
+    const char *name = k->text, *key;
+
+    if (strncmp(name, "\\@\\@", 4) == 0 || strncmp(name, "@@", 2) == 0) {
+        name += name[0] == '@' ? 2 : 4;
+        e->from_host = true;
+        ck_since(c, k, "host variables (\\@\\@NAME)", 8);
+    }
+    if (name[0] == '\0' || strchr(name, '=') != NULL) {
+        ck_err(c, k, "a variable name must be non-empty and without '='");
+        return;
+    }
+    if (ck_str(c, v) == NULL)
+        return;
+    e->name = e->from_host ? ck_strdup(c, name) : k->text;
+    e->value.text = v->text;
+    e->value.len = v->len;
+    if (!e->from_host) /* a host variable's session value is ignored */
+        (void)ck_text(c, v, PH_NO_BINARY, &e->value);
+    sv->env_count++;
+    /* `\@\@NAME` and "@@NAME" mean the same: both are @@NAME in the normal form */
+    key = e->from_host ? arena_concat(c, "@@", name) : k->text;
+    if (key != NULL && json_object_get(env, key) != NULL)
+        ck_err(c, k, "variable '%s' is given twice (as \\@\\@%s and \"@@%s\"); keep one", name,
+               name, name);
+    else if (key != NULL)
+        ck_set(c, env, key, ck_json_str(c, v->text));
+}
+
+static void
 check_environment(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, json_t *o)
 {
     size_t mark = ck_push(c, "environment");
@@ -1199,38 +1232,11 @@ check_environment(struct ck *c, struct cas_policy_service *sv, const struct pnod
         goto out;
     }
     for (size_t i = 0; i + 1 < n->count; i += 2) {
-        const struct pnode *k = n->kids[i], *v = n->kids[i + 1];
-        struct cas_policy_env *e = &sv->env[sv->env_count];
-        const char *name = k->text, *key;
         size_t m2;
-
-        if (k->type != PN_SCALAR)
+        if (n->kids[i]->type != PN_SCALAR)
             continue;
-        m2 = ck_push(c, k->text);
-        if (strncmp(name, "\\@\\@", 4) == 0 || strncmp(name, "@@", 2) == 0) {
-            name += name[0] == '@' ? 2 : 4;
-            e->from_host = true;
-            ck_since(c, k, "host variables (\\@\\@NAME)", 8);
-        }
-        if (name[0] == '\0' || strchr(name, '=') != NULL) {
-            ck_err(c, k, "a variable name must be non-empty and without '='");
-        } else if (ck_str(c, v) != NULL) {
-            e->name = e->from_host ? ck_strdup(c, name) : k->text;
-            if (e->from_host) {
-                e->value.text = v->text;
-                e->value.len = v->len;
-            } else {
-                (void)ck_text(c, v, PH_NO_BINARY, &e->value);
-            }
-            sv->env_count++;
-            /* `\@\@NAME` and "@@NAME" mean the same: both are @@NAME in the normal form */
-            key = e->from_host ? arena_concat(c, "@@", name) : k->text;
-            if (key != NULL && json_object_get(env, key) != NULL)
-                ck_err(c, k, "variable '%s' is given twice (as \\@\\@%s and \"@@%s\"); keep one",
-                       name, name, name);
-            else if (key != NULL)
-                ck_set(c, env, key, ck_json_str(c, v->text));
-        }
+        m2 = ck_push(c, n->kids[i]->text);
+        check_env_entry(c, sv, env, n->kids[i], n->kids[i + 1]);
         ck_pop(c, m2);
     }
     ck_set_nonempty(c, o, "environment", env);
@@ -1299,6 +1305,49 @@ out:
     ck_pop(c, mark);
 }
 
+/* One entry of a measurement list: 64 hex (or alt hex), or a whole placeholder (allow_ph). */
+static bool
+hex_entry(struct ck *c, const struct pnode *it, size_t alt, bool allow_ph, bool is_platform,
+          struct cas_policy_value *v)
+{
+    if (is_platform && it->type == PN_SCALAR && strncmp(it->text, "INTEL_QE_ID:", 12) == 0) {
+        ck_err(c, it,
+               "SCONE feature 'platforms: [INTEL_QE_ID:…]' (SCONE 7.0) is not supported by "
+               "cas yet; give cas platform ids (cas quote verify prints them)");
+        return false;
+    }
+    if (allow_ph)
+        return ck_hex_or_ph(c, it, 64, alt, v);
+    v->pos.line = it->line;
+    v->pos.column = it->col;
+    return (v->text = ck_hex(c, it, 64)) != NULL;
+}
+
+/* One value or a list of hex_entry()s: fills *out and *count, returns the normal form's list. */
+static json_t *
+hex_list(struct ck *c, const struct pnode *n, size_t alt, bool allow_ph, bool is_platform,
+         struct cas_policy_value **out, size_t *count)
+{
+    struct pnode *const *items;
+    size_t k = pn_is_null(n) ? 0 : ck_many(n, &items);
+    json_t *arr = ck_arr(c);
+
+    *count = 0;
+    if ((*out = ck_alloc(c, (k ? k : 1) * sizeof(**out))) == NULL)
+        k = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct pnode *it = items ? items[i] : n;
+        size_t m2 = items ? ck_push_i(c, i) : c->plen;
+        struct cas_policy_value *v = &(*out)[*count];
+        if (hex_entry(c, it, alt, allow_ph, is_platform, v)) {
+            ck_append(c, arr, ck_json_str(c, v->text ? v->text : it->text));
+            (*count)++;
+        }
+        ck_pop(c, m2);
+    }
+    return arr;
+}
+
 static void
 check_variant(struct ck *c, struct cas_policy_variant *v, const struct pnode *n, json_t *arr)
 {
@@ -1316,22 +1365,9 @@ check_variant(struct ck *c, struct cas_policy_variant *v, const struct pnode *n,
     if (!ck_keys(c, n, keys, "an attestation variant") || (o = ck_obj(c)) == NULL)
         return;
     if ((m = pn_get(n, "mrenclave")) != NULL) {
-        struct pnode *const *items;
-        size_t k = ck_many(m, &items), mark = ck_push(c, "mrenclave");
-        json_t *ma = ck_arr(c);
-        if ((v->mrenclave = ck_alloc(c, (k ? k : 1) * sizeof(*v->mrenclave))) != NULL) {
-            for (size_t i = 0; i < k; i++) {
-                const struct pnode *it = items ? items[i] : m;
-                size_t m2 = items ? ck_push_i(c, i) : c->plen;
-                struct cas_policy_value *val = &v->mrenclave[v->mrenclave_count];
-                if (ck_hex_or_ph(c, it, 64, 96, val)) {
-                    ck_append(c, ma, ck_json_str(c, val->text ? val->text : it->text));
-                    v->mrenclave_count++;
-                }
-                ck_pop(c, m2);
-            }
-        }
-        if (k == 0)
+        size_t mark = ck_push(c, "mrenclave");
+        json_t *ma = hex_list(c, m, 96, true, false, &v->mrenclave, &v->mrenclave_count);
+        if (m->type == PN_SEQ && m->count == 0)
             ck_err(c, m, "is empty; list at least one MRENCLAVE or remove the key");
         ck_set_nonempty(c, o, "mrenclave", ma);
         ck_pop(c, mark);
@@ -1372,32 +1408,15 @@ check_attestation(struct ck *c, struct cas_policy_service *sv, const struct pnod
     ck_pop(c, mark);
     if (k2 != 0) { /* the deprecated list: one more variant {mrenclave: […]} */
         struct cas_policy_variant *v = &sv->variants[sv->variant_count];
-        struct pnode *const *mi;
-        size_t n = ck_many(mrs, &mi);
-        json_t *ma = ck_arr(c);
+        json_t *ma;
         mark = ck_push(c, "mrenclaves");
         v->is_mrenclaves = true;
         v->pos.line = mrs->line;
         v->pos.column = mrs->col;
-        if ((v->mrenclave = ck_alloc(c, (n ? n : 1) * sizeof(*v->mrenclave))) != NULL) {
-            for (size_t i = 0; i < n; i++) {
-                const struct pnode *it = mi ? mi[i] : mrs;
-                size_t m2 = mi ? ck_push_i(c, i) : c->plen;
-                if ((v->mrenclave[v->mrenclave_count].text = ck_hex(c, it, 64)) != NULL) {
-                    v->mrenclave[v->mrenclave_count].pos.line = it->line;
-                    v->mrenclave[v->mrenclave_count].pos.column = it->col;
-                    ck_append(c, ma, ck_json_str(c, v->mrenclave[v->mrenclave_count].text));
-                    v->mrenclave_count++;
-                }
-                ck_pop(c, m2);
-            }
-        }
-        if (v->mrenclave_count > 0) {
+        ma = hex_list(c, mrs, 0, false, false, &v->mrenclave, &v->mrenclave_count);
+        if (v->mrenclave_count > 0)
             sv->variant_count++;
-            ck_set(c, o, "mrenclaves", ma);
-        } else {
-            json_decref(ma);
-        }
+        ck_set_nonempty(c, o, "mrenclaves", ma);
         ck_pop(c, mark);
     }
 }
@@ -1405,29 +1424,10 @@ check_attestation(struct ck *c, struct cas_policy_service *sv, const struct pnod
 static void
 check_platforms(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, json_t *o)
 {
-    struct pnode *const *items;
-    size_t k = pn_is_null(n) ? 0 : ck_many(n, &items), mark = ck_push(c, "platforms");
-    json_t *arr = ck_arr(c);
+    size_t mark = ck_push(c, "platforms");
 
-    if ((sv->platforms = ck_alloc(c, (k ? k : 1) * sizeof(*sv->platforms))) == NULL)
-        goto out;
-    for (size_t i = 0; i < k; i++) {
-        const struct pnode *it = items ? items[i] : n;
-        size_t m2 = items ? ck_push_i(c, i) : c->plen;
-        struct cas_policy_value *v = &sv->platforms[sv->platform_count];
-        if (it->type == PN_SCALAR && strncmp(it->text, "INTEL_QE_ID:", 12) == 0)
-            ck_err(c, it,
-                   "SCONE feature 'platforms: [INTEL_QE_ID:…]' (SCONE 7.0) is not "
-                   "supported by cas yet; give cas platform ids (cas quote verify prints "
-                   "them)");
-        else if (ck_hex_or_ph(c, it, 64, 0, v)) {
-            ck_append(c, arr, ck_json_str(c, v->text ? v->text : it->text));
-            sv->platform_count++;
-        }
-        ck_pop(c, m2);
-    }
-out:
-    ck_set_nonempty(c, o, "platforms", arr);
+    ck_set_nonempty(c, o, "platforms",
+                    hex_list(c, n, 0, true, true, &sv->platforms, &sv->platform_count));
     ck_pop(c, mark);
 }
 
