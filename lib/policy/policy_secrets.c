@@ -412,81 +412,90 @@ keep_value(struct ck *c, struct cas_policy_secret *s, const void *p, size_t len)
 }
 
 static void
-check_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
+check_fragment_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
 {
-    size_t mark = ck_push(c, "value");
+    json_t *j = ck_json_value(c, v);
+    char *txt;
+
+    if (j == NULL)
+        return;
+    s->fragment = j;
+    if ((txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
+        keep_value(c, s, txt, strlen(txt));
+        OPENSSL_cleanse(txt, strlen(txt));
+        free(txt);
+    }
+    ck_set(c, o, "value", j);
+}
+
+static void
+check_binary_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
+{
+    size_t n = v->len / 2;
+    uint8_t *bytes;
+    char *lower;
+
+    if (v->len % 2 != 0 || v->len == 0 || n > 65536 || (bytes = cas_malloc(n)) == NULL) {
+        ck_err(c, v, "a binary value is 2 to 131072 hex digits (1 to 65536 bytes)");
+        return;
+    }
+    if (!cas_hex_decode_exact(v->text, v->len, bytes, n)) {
+        ck_err(c, v, "a binary value is written in hex digits");
+    } else {
+        keep_value(c, s, bytes, n);
+        if ((lower = arena_strndup(c->a, v->text, v->len)) != NULL) {
+            for (char *q = lower; *q; q++)
+                if (*q >= 'A' && *q <= 'F')
+                    *q = (char)(*q - 'A' + 'a');
+            ck_set(c, o, "value", ck_json_str(c, lower));
+        }
+    }
+    OPENSSL_cleanse(bytes, n);
+    free(bytes);
+}
+
+/* Keys and certificates: PEM of the kind's type (§8 table), kept as written. */
+static void
+check_pem_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
+{
     enum cas_policy_key_type kt;
 
-    s->source = CAS_POLICY_EXPLICIT;
-    if (s->kind == CAS_POLICY_KIND_CONFIG_FRAGMENT) {
-        json_t *j = ck_json_value(c, v);
-        char *txt;
-        if (j == NULL)
-            goto out;
-        s->fragment = j;
-        if ((txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
-            keep_value(c, s, txt, strlen(txt));
-            free(txt);
-        }
-        ck_set(c, o, "value", j);
-        goto out;
-    }
-    if (ck_str(c, v) == NULL)
-        goto out;
-    switch (s->kind) {
-    case CAS_POLICY_KIND_ASCII:
-        (void)ck_plain_str(c, v);
-        keep_value(c, s, v->text, v->len);
-        ck_set(c, o, "value", ck_json_str(c, v->text));
-        break;
-    case CAS_POLICY_KIND_BINARY: {
-        uint8_t *bytes;
-        size_t n = v->len / 2;
-        char *lower;
-        if (v->len % 2 != 0 || v->len == 0 || n > 65536 || (bytes = cas_malloc(n)) == NULL) {
-            ck_err(c, v, "a binary value is 2 to 131072 hex digits (1 to 65536 bytes)");
-            break;
-        }
-        if (!cas_hex_decode_exact(v->text, v->len, bytes, n)) {
-            ck_err(c, v, "a binary value is written in hex digits");
-        } else {
-            keep_value(c, s, bytes, n);
-            if ((lower = arena_strndup(c->a, v->text, v->len)) != NULL) {
-                for (char *q = lower; *q; q++)
-                    if (*q >= 'A' && *q <= 'F')
-                        *q = (char)(*q - 'A' + 'a');
-                ck_set(c, o, "value", ck_json_str(c, lower));
-            }
-        }
-        OPENSSL_cleanse(bytes, n);
-        free(bytes);
-        break;
-    }
-    case CAS_POLICY_KIND_PRIVATE_KEY:
+    if (s->kind == CAS_POLICY_KIND_PRIVATE_KEY) {
         if (!pem_private_key(v->text, v->len, &kt))
             ck_err(c, v,
                    "expected an unencrypted PEM PKCS#8 private key (-----BEGIN PRIVATE "
                    "KEY-----) of type P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
         else
             s->key_type = kt;
-        goto keep;
-    case CAS_POLICY_KIND_PUBLIC_KEY:
+    } else if (s->kind == CAS_POLICY_KIND_PUBLIC_KEY) {
         if (!pem_public_key(v->text, v->len))
             ck_err(c, v, "expected a PEM public key (-----BEGIN PUBLIC KEY-----)");
-        goto keep;
-    case CAS_POLICY_KIND_X509:
-    case CAS_POLICY_KIND_X509_CA:
-        if (pem_cert_count(v->text, v->len) == 0)
-            ck_err(c, v, "expected PEM certificates: the certificate, then its chain");
-        goto keep;
-    default:
-        break;
+    } else if (pem_cert_count(v->text, v->len) == 0) {
+        ck_err(c, v, "expected PEM certificates: the certificate, then its chain");
     }
-    goto out;
-keep:
     keep_value(c, s, v->text, v->len);
     ck_set(c, o, "value", ck_json_str(c, v->text));
-out:
+}
+
+static void
+check_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
+{
+    size_t mark = ck_push(c, "value");
+
+    s->source = CAS_POLICY_EXPLICIT;
+    if (s->kind == CAS_POLICY_KIND_CONFIG_FRAGMENT) {
+        check_fragment_value(c, s, v, o);
+    } else if (ck_str(c, v) == NULL) {
+        ;
+    } else if (s->kind == CAS_POLICY_KIND_ASCII) {
+        (void)ck_plain_str(c, v);
+        keep_value(c, s, v->text, v->len);
+        ck_set(c, o, "value", ck_json_str(c, v->text));
+    } else if (s->kind == CAS_POLICY_KIND_BINARY) {
+        check_binary_value(c, s, v, o);
+    } else {
+        check_pem_value(c, s, v, o);
+    }
     ck_pop(c, mark);
 }
 
