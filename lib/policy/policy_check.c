@@ -2044,8 +2044,8 @@ validate(struct ck *c, struct pnode *root)
                    type_name(root));
         return CAS_OK;
     }
+    prepare(c, root); /* variables first: version may be one */
     check_version(c, root, top);
-    prepare(c, root);
     (void)ck_keys(c, root, top_keys, "the session");
     check_top_scalars(c, root, top);
     if ((n = pn_get(root, "secrets")) != NULL)

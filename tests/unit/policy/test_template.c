@@ -90,6 +90,23 @@ test_an_inserted_value_cannot_add_yaml_structure(void **state)
 }
 
 static void
+test_every_value_may_be_a_variable_even_the_version(void **state)
+{
+    static const char s[] = "name: $N\nversion: $V\n"
+                            "access_policy: {read: [NONE], update: [NONE]}\n";
+    struct cas_policy *p = NULL;
+    char *lines = NULL;
+
+    (void)state;
+    assert_int_equal(tl_parse(s, strlen(s), "-e N=a/b -e V=0.3.12", &p, &lines), CAS_OK);
+    assert_string_equal(p->name, "a/b");
+    assert_string_equal(p->version, "0.3.12");
+    assert_int_equal(p->version_minor, 12);
+    cas_policy_free(p);
+    free(lines);
+}
+
+static void
 test_keys_and_comments_are_never_substituted(void **state)
 {
     static const char s[] = "name: s # $COMMENT\nversion: \"0.3\"\n"
@@ -199,6 +216,7 @@ main(void)
         cmocka_unit_test(test_dollar_dollar_and_lone_dollars_stay_as_written),
         cmocka_unit_test(test_e_definitions_beat_the_environment),
         cmocka_unit_test(test_an_inserted_value_cannot_add_yaml_structure),
+        cmocka_unit_test(test_every_value_may_be_a_variable_even_the_version),
         cmocka_unit_test(test_keys_and_comments_are_never_substituted),
         cmocka_unit_test(test_a_missing_variable_in_name_fails_even_with_n),
         cmocka_unit_test(test_placeholders_parse_into_name_format_and_escape),
