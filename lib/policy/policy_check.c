@@ -1850,52 +1850,68 @@ static const struct keyspec volume_keys[] = {
     {NULL, 0, 0, NULL},
 };
 
-static void
-check_volume_exports(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n, json_t *o)
+/* A volume export {to: <reference>, update_policy, volume_alias} (§7), or NULL (reported). */
+static json_t *
+volume_export_to(struct ck *c, const struct pnode *it, struct cas_policy_ref *r)
 {
     static const struct keyspec keys[] = {{"to", 2, K_OK, NULL},
                                           {"update_policy", 2, K_OK, NULL},
                                           {"volume_alias", 10, K_OK, NULL},
                                           {NULL, 0, 0, NULL}};
+    const struct pnode *f;
+    json_t *w, *ro = NULL;
+    size_t mark;
+    bool ok;
+
+    if (!ck_keys(c, it, keys, "a volume export") || (w = ck_obj(c)) == NULL)
+        return NULL;
+    mark = ck_push(c, "to");
+    if ((ok = ck_ref(c, pn_get(it, "to"), REF_EXPORT, r, &ro)))
+        ck_set(c, w, "to", ro);
+    ck_pop(c, mark);
+    mark = ck_push(c, "update_policy");
+    if ((f = pn_get(it, "update_policy")) != NULL && ck_str(c, f) != NULL) {
+        r->to_update_policy = f->text;
+        ck_set(c, w, "update_policy", ck_json_str(c, f->text));
+    }
+    ck_pop(c, mark);
+    mark = ck_push(c, "volume_alias");
+    if ((f = pn_get(it, "volume_alias")) != NULL && ck_segment(c, f, "a volume")) {
+        r->volume_alias = f->text;
+        ck_set(c, w, "volume_alias", ck_json_str(c, f->text));
+    }
+    ck_pop(c, mark);
+    if (!ok) {
+        json_decref(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void
+check_volume_exports(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n, json_t *o)
+{
     struct pnode *const *items;
     size_t k = pn_is_null(n) ? 0 : ck_many(n, &items), mark = ck_push(c, "export");
     json_t *arr = ck_arr(c);
 
     if ((vol->exports = ck_alloc(c, (k ? k : 1) * sizeof(*vol->exports))) == NULL)
-        goto out;
+        k = 0;
     for (size_t i = 0; i < k; i++) {
-        const struct pnode *it = items ? items[i] : n, *to;
+        const struct pnode *it = items ? items[i] : n;
         size_t m2 = items ? ck_push_i(c, i) : c->plen;
         struct cas_policy_ref *r = &vol->exports[vol->export_count];
         json_t *ro = NULL;
-        if (it->type == PN_MAP && (to = pn_get(it, "to")) != NULL) {
-            json_t *w = ck_obj(c);
-            const struct pnode *f;
-            if (ck_keys(c, it, keys, "a volume export")) {
-                size_t m3 = ck_push(c, "to");
-                if (ck_ref(c, to, REF_EXPORT, r, &ro))
-                    ck_set(c, w, "to", ro);
-                ck_pop(c, m3);
-                if ((f = pn_get(it, "update_policy")) != NULL && ck_str(c, f) != NULL) {
-                    r->to_update_policy = f->text;
-                    ck_set(c, w, "update_policy", ck_json_str(c, f->text));
-                }
-                if ((f = pn_get(it, "volume_alias")) != NULL && ck_segment(c, f, "a volume")) {
-                    r->volume_alias = f->text;
-                    ck_set(c, w, "volume_alias", ck_json_str(c, f->text));
-                }
-                ck_append(c, arr, w);
-                vol->export_count++;
-            } else {
-                json_decref(w);
-            }
-        } else if (ck_ref(c, it, REF_EXPORT, r, &ro)) {
+        if (it->type == PN_MAP && pn_get(it, "to") != NULL)
+            ro = volume_export_to(c, it, r);
+        else if (!ck_ref(c, it, REF_EXPORT, r, &ro))
+            ro = NULL;
+        if (ro != NULL) {
             ck_append(c, arr, ro);
             vol->export_count++;
         }
         ck_pop(c, m2);
     }
-out:
     ck_set_nonempty(c, o, "export", arr);
     ck_pop(c, mark);
 }

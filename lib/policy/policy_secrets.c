@@ -53,58 +53,71 @@ name_ok(const char *s, bool allow_relative, bool *is_relative)
     }
 }
 
+static bool
+ref_session(struct ck *c, const struct pnode *at, const char *val, bool url,
+            struct cas_policy_ref *r)
+{
+    bool rel;
+
+    if (!name_ok(val, !url, &rel)) {
+        ck_err(c, at, "'%.200s' is not a session name%s", val,
+               url ? " (URL references take absolute names)" : " (a/b, ./child, ../sibling)");
+        return false;
+    }
+    if (rel)
+        ck_since(c, at, "a relative session reference", 10);
+    r->session = ck_strdup(c, val);
+    return true;
+}
+
+static bool
+ref_namespace(struct ck *c, const struct pnode *at, const char *val, bool url,
+              struct cas_policy_ref *r)
+{
+    bool rel;
+
+    if (strcmp(val, "..") != 0 && !name_ok(val, !url, &rel)) {
+        ck_err(c, at, "'%.200s' is not a namespace name", val);
+        return false;
+    }
+    ck_since(c, at, "export to a namespace", 6);
+    r->namespace = ck_strdup(c, val);
+    return true;
+}
+
+static bool
+ref_hash(struct ck *c, const struct pnode *at, const char *val, struct cas_policy_ref *r)
+{
+    if (strlen(val) != 64 || strspn(val, "0123456789abcdefABCDEF") != 64) {
+        ck_err(c, at, "session_hash must be 64 hex digits");
+        return false;
+    }
+    for (size_t i = 0; i <= 64; i++)
+        r->session_hash[i] = (char)(val[i] >= 'A' && val[i] <= 'F' ? val[i] - 'A' + 'a' : val[i]);
+    r->has_hash = true;
+    return true;
+}
+
 /* One key=value of a reference, from a mapping or a URL string. */
 static bool
 ref_field(struct ck *c, const struct pnode *at, const char *key, const char *val, bool url,
           enum ref_use use, struct cas_policy_ref *r)
 {
-    bool rel;
-
     if (strcmp(key, "cas_url") == 0 || strcmp(key, "cas_key") == 0 ||
         strcmp(key, "cas_software_key") == 0) {
         ck_later(c, at, key, 0);
         return false;
     }
-    if (strcmp(key, "session") == 0) {
-        if (!name_ok(val, !url, &rel)) {
-            ck_err(c, at, "'%.200s' is not a session name%s", val,
-                   url ? " (URL references take absolute names)" : " (a/b, ./child, ../sibling)");
-            return false;
-        }
-        if (rel)
-            ck_since(c, at, "a relative session reference", 10);
-        r->session = ck_strdup(c, val);
-        return true;
-    }
-    if (strcmp(key, "namespace") == 0 && use == REF_EXPORT) {
-        if (strcmp(val, "..") != 0 && !name_ok(val, !url, &rel)) {
-            ck_err(c, at, "'%.200s' is not a namespace name", val);
-            return false;
-        }
-        ck_since(c, at, "export to a namespace", 6);
-        r->namespace = ck_strdup(c, val);
-        return true;
-    }
-    if (strcmp(key, "session_hash") == 0) {
-        size_t n = strlen(val);
-        if (n != 64 || strspn(val, "0123456789abcdefABCDEF") != 64) {
-            ck_err(c, at, "session_hash must be 64 hex digits");
-            return false;
-        }
-        for (size_t i = 0; i <= n; i++)
-            r->session_hash[i] =
-                (char)(val[i] >= 'A' && val[i] <= 'F' ? val[i] - 'A' + 'a' : val[i]);
-        r->has_hash = true;
-        return true;
-    }
-    if (strcmp(key, "secret") == 0 && use == REF_IMPORT_SECRET) {
-        r->secret = ck_strdup(c, val);
-        return true;
-    }
-    if (strcmp(key, "volume") == 0 && use == REF_IMPORT_VOLUME) {
-        r->volume = ck_strdup(c, val);
-        return true;
-    }
+    if (strcmp(key, "session") == 0)
+        return ref_session(c, at, val, url, r);
+    if (strcmp(key, "namespace") == 0 && use == REF_EXPORT)
+        return ref_namespace(c, at, val, url, r);
+    if (strcmp(key, "session_hash") == 0)
+        return ref_hash(c, at, val, r);
+    if (strcmp(key, "secret") == 0 && use == REF_IMPORT_SECRET)
+        return (r->secret = ck_strdup(c, val)) != NULL;
+    if (strcmp(key, "volume") == 0 && use == REF_IMPORT_VOLUME)
+        return (r->volume = ck_strdup(c, val)) != NULL;
     ck_err(c, at, "'%s' is not a key of %s", key,
            use == REF_EXPORT          ? "an export (session, namespace, session_hash)"
            : use == REF_IMPORT_SECRET ? "a secret import (session, secret, session_hash)"
