@@ -429,8 +429,8 @@ ck_many(const struct pnode *n, struct pnode *const **items)
 /* ---- placeholders ---- */
 
 static void
-record_use(struct ck *c, struct cas_policy_placeholder *ph, const char *src, const struct pnode *at,
-           unsigned flags)
+record_use(struct ck *c, struct cas_policy_placeholder *ph, const char *src, const char *path,
+           const struct pnode *at, unsigned flags)
 {
     if (c->use_count == c->use_cap) {
         size_t cap = c->use_cap ? c->use_cap * 2 : 32;
@@ -447,7 +447,7 @@ record_use(struct ck *c, struct cas_policy_placeholder *ph, const char *src, con
     c->uses[c->use_count].line = at->line;
     c->uses[c->use_count].col = at->col;
     c->uses[c->use_count].flags = flags;
-    c->uses[c->use_count].path = ck_path_dup(c);
+    c->uses[c->use_count].path = path;
     c->use_count++;
 }
 
@@ -487,8 +487,11 @@ text_of(struct ck *c, const char *s, size_t len, const struct pnode *at, unsigne
     }
     out->ph = arr;
     out->ph_count = n;
-    for (size_t i = 0; i < n; i++)
-        record_use(c, &arr[i], s, at, flags);
+    if (n > 0) {
+        const char *path = ck_path_dup(c); /* one copy for all the placeholders of this text */
+        for (size_t i = 0; i < n; i++)
+            record_use(c, &arr[i], s, path, at, flags);
+    }
     return ok;
 }
 
@@ -1646,12 +1649,6 @@ check_injection(struct ck *c, struct cas_policy_image *im, const struct pnode *n
         if (!ok)
             return;
     }
-    for (size_t i = 0; i < im->file_count; i++) {
-        if (strcmp(im->files[i].path, p->text) == 0) {
-            ck_err(c, p, "injection file '%s' appears twice in this image; merge them", p->text);
-            return;
-        }
-    }
     f->path = p->text;
     if ((o = ck_obj(c)) == NULL) {
         c->nomem = true;
@@ -1691,6 +1688,11 @@ check_image_volumes(struct ck *c, struct cas_policy_image *im, const struct pnod
         goto out;
     if (n->type != PN_SEQ) {
         ck_err(c, n, "expected a list of {name, path}");
+        goto out;
+    }
+    if (n->count > CAS_POLICY_MAX_VOLUMES) {
+        ck_err(c, n, "has %zu volumes; an image may mount at most %u", n->count,
+               CAS_POLICY_MAX_VOLUMES);
         goto out;
     }
     if (n->count == 0 || (arr = ck_arr(c)) == NULL ||
@@ -1754,6 +1756,43 @@ static const struct keyspec image_keys[] = {
     {NULL, 0, 0, NULL},
 };
 
+static int
+cmp_injection(const void *a, const void *b)
+{
+    const struct cas_policy_injection *const *x = a, *const *y = b;
+    int r = strcmp((*x)->path, (*y)->path);
+
+    return r != 0 ? r : (*x < *y ? -1 : *x > *y); /* same path: in file order */
+}
+
+/* Paths are unique within an image (§1); sorted, so a long list costs n log n. */
+static void
+check_unique_paths(struct ck *c, const struct cas_policy_image *im)
+{
+    const struct cas_policy_injection **v;
+
+    if (im->file_count < 2)
+        return;
+    if ((v = cas_malloc(im->file_count * sizeof(*v))) == NULL) {
+        c->nomem = true;
+        return;
+    }
+    for (size_t i = 0; i < im->file_count; i++)
+        v[i] = &im->files[i];
+    qsort(v, im->file_count, sizeof(*v), cmp_injection);
+    for (size_t i = 1; i < im->file_count; i++) {
+        if (strcmp(v[i]->path, v[i - 1]->path) == 0) {
+            struct pnode at = {.line = v[i]->pos.line, .col = v[i]->pos.column};
+            ck_err_raw(c, &at,
+                       "%s[%zu]: injection file '%s' appears twice in this image (also "
+                       "[%zu]); merge them",
+                       c->path, (size_t)(v[i] - im->files), v[i]->path,
+                       (size_t)(v[i - 1] - im->files));
+        }
+    }
+    free(v);
+}
+
 static void
 check_injection_files(struct ck *c, struct cas_policy_image *im, const struct pnode *f, json_t *o)
 {
@@ -1769,6 +1808,7 @@ check_injection_files(struct ck *c, struct cas_policy_image *im, const struct pn
             check_injection(c, im, f->kids[i], fa);
             ck_pop(c, m2);
         }
+        check_unique_paths(c, im);
         ck_set_nonempty(c, o, "injection_files", fa);
     }
     ck_pop(c, mark);
