@@ -1005,6 +1005,25 @@ check_top_scalars(struct ck *c, const struct pnode *root, json_t *top)
         check_secret_config(c, n);
 }
 
+/* One of names, or -1 (reported with what is expected). */
+static int
+ck_enum(struct ck *c, const struct pnode *f, const char *const *names, size_t count)
+{
+    struct cas_buf b;
+
+    if (ck_str(c, f) == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(f->text, names[i]) == 0)
+            return (int)i;
+    cas_buf_init(&b, 512);
+    for (size_t i = 0; i < count; i++)
+        cas_buf_addf(&b, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", names[i]);
+    ck_err(c, f, "expected %s", b.failed ? "another value" : b.buf);
+    cas_buf_release(&b);
+    return -1;
+}
+
 /* ---- services ---- */
 
 static const struct keyspec service_keys[] = {
@@ -1472,15 +1491,11 @@ check_fspf(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, j
     }
     if ((f = pn_get(n, "fspf_update_policy")) != NULL) {
         mark = ck_push(c, "fspf_update_policy");
-        if (ck_str(c, f) != NULL) {
-            if (strcmp(f->text, "rollback_protected_reinitializable") == 0)
-                sv->fspf_update_policy = CAS_POLICY_FSPF_REINIT;
-            else if (strcmp(f->text, "no_rollback_protection") == 0)
-                sv->fspf_update_policy = CAS_POLICY_FSPF_NO_ROLLBACK;
-            else
-                ck_err(c, f,
-                       "expected rollback_protected_reinitializable or "
-                       "no_rollback_protection");
+        static const char *const policies[] = {"rollback_protected_reinitializable",
+                                               "no_rollback_protection"};
+        int k = ck_enum(c, f, policies, 2);
+        if (k >= 0) {
+            sv->fspf_update_policy = (enum cas_policy_fspf_update)k;
             ck_set(c, o, "fspf_update_policy", ck_json_str(c, f->text));
         }
         ck_pop(c, mark);
@@ -1675,12 +1690,47 @@ check_injection(struct ck *c, struct cas_policy_image *im, const struct pnode *n
 }
 
 static void
-check_image_volumes(struct ck *c, struct cas_policy_image *im, const struct pnode *n, json_t *o)
+check_image_volume(struct ck *c, struct cas_policy_image *im, const struct pnode *v, json_t *arr)
 {
     static const struct keyspec keys[] = {{"name", -1, K_OK, NULL},
                                           {"path", -1, K_OK, NULL},
                                           {"update_policy", 2, K_OK, NULL},
                                           {NULL, 0, 0, NULL}};
+    static const char *const policies[] = {"rollback_protected", "ephemeral",
+                                           "no_rollback_protection"};
+    struct cas_policy_image_volume *iv = &im->volumes[im->volume_count];
+    const struct pnode *f;
+    json_t *vo;
+    size_t mark;
+    int k;
+
+    if (!ck_keys(c, v, keys, "an image volume") || (vo = ck_obj(c)) == NULL)
+        return;
+    mark = ck_push(c, "name");
+    if ((f = pn_get(v, "name")) == NULL)
+        ck_err(c, v, "'name' is required");
+    else if (ck_segment(c, f, "a volume"))
+        ck_set(c, vo, "name", ck_json_str(c, iv->name = f->text));
+    ck_pop(c, mark);
+    mark = ck_push(c, "path");
+    if ((f = pn_get(v, "path")) == NULL)
+        ck_err(c, v, "'path' is required");
+    else if (ck_abs_path(c, f))
+        ck_set(c, vo, "path", ck_json_str(c, iv->path = f->text));
+    ck_pop(c, mark);
+    mark = ck_push(c, "update_policy");
+    if ((f = pn_get(v, "update_policy")) != NULL && (k = ck_enum(c, f, policies, 3)) >= 0) {
+        iv->update_policy = (enum cas_policy_volume_update)k;
+        ck_set(c, vo, "update_policy", ck_json_str(c, f->text));
+    }
+    ck_pop(c, mark);
+    ck_append(c, arr, vo);
+    im->volume_count++;
+}
+
+static void
+check_image_volumes(struct ck *c, struct cas_policy_image *im, const struct pnode *n, json_t *o)
+{
     size_t mark = ck_push(c, "volumes");
     json_t *arr;
 
@@ -1699,49 +1749,11 @@ check_image_volumes(struct ck *c, struct cas_policy_image *im, const struct pnod
         (im->volumes = ck_alloc(c, n->count * sizeof(*im->volumes))) == NULL)
         goto out;
     for (size_t i = 0; i < n->count; i++) {
-        const struct pnode *v = n->kids[i], *f;
-        struct cas_policy_image_volume *iv = &im->volumes[im->volume_count];
-        size_t m2 = ck_push_i(c, i), m3;
-        json_t *vo;
-        if (!ck_keys(c, v, keys, "an image volume") || (vo = ck_obj(c)) == NULL) {
-            ck_pop(c, m2);
-            continue;
-        }
-        m3 = ck_push(c, "name");
-        if ((f = pn_get(v, "name")) == NULL)
-            ck_err(c, v, "'name' is required");
-        else if (ck_segment(c, f, "a volume"))
-            iv->name = f->text;
-        ck_pop(c, m3);
-        m3 = ck_push(c, "path");
-        if ((f = pn_get(v, "path")) == NULL)
-            ck_err(c, v, "'path' is required");
-        else if (ck_abs_path(c, f))
-            iv->path = f->text;
-        ck_pop(c, m3);
-        m3 = ck_push(c, "update_policy");
-        if ((f = pn_get(v, "update_policy")) != NULL && ck_str(c, f) != NULL) {
-            if (strcmp(f->text, "rollback_protected") == 0)
-                iv->update_policy = CAS_POLICY_VOL_ROLLBACK_PROTECTED;
-            else if (strcmp(f->text, "ephemeral") == 0)
-                iv->update_policy = CAS_POLICY_VOL_EPHEMERAL;
-            else if (strcmp(f->text, "no_rollback_protection") == 0)
-                iv->update_policy = CAS_POLICY_VOL_NO_ROLLBACK;
-            else
-                ck_err(c, f, "expected rollback_protected, ephemeral or no_rollback_protection");
-        }
-        ck_pop(c, m3);
-        if (iv->name != NULL)
-            ck_set(c, vo, "name", ck_json_str(c, iv->name));
-        if (iv->path != NULL)
-            ck_set(c, vo, "path", ck_json_str(c, iv->path));
-        if (f != NULL && f->type == PN_SCALAR)
-            ck_set(c, vo, "update_policy", ck_json_str(c, f->text));
-        ck_append(c, arr, vo);
-        im->volume_count++;
+        size_t m2 = ck_push_i(c, i);
+        check_image_volume(c, im, n->kids[i], arr);
         ck_pop(c, m2);
     }
-    ck_set(c, o, "volumes", arr);
+    ck_set_nonempty(c, o, "volumes", arr);
 out:
     ck_pop(c, mark);
 }
@@ -1773,13 +1785,13 @@ check_unique_paths(struct ck *c, const struct cas_policy_image *im)
 
     if (im->file_count < 2)
         return;
-    if ((v = cas_malloc(im->file_count * sizeof(*v))) == NULL) {
+    if ((v = cas_malloc(im->file_count * sizeof(const struct cas_policy_injection *))) == NULL) {
         c->nomem = true;
         return;
     }
     for (size_t i = 0; i < im->file_count; i++)
         v[i] = &im->files[i];
-    qsort(v, im->file_count, sizeof(*v), cmp_injection);
+    qsort(v, im->file_count, sizeof(const struct cas_policy_injection *), cmp_injection);
     for (size_t i = 1; i < im->file_count; i++) {
         if (strcmp(v[i]->path, v[i - 1]->path) == 0) {
             struct pnode at = {.line = v[i]->pos.line, .col = v[i]->pos.column};
@@ -1998,11 +2010,10 @@ check_volume(struct ck *c, void *item, const struct pnode *n, json_t *arr)
         ck_err(c, n, "give both fspf_key and fspf_tag, or neither (initialised on first use)");
     if ((f = pn_get(n, "files")) != NULL) {
         mark = ck_push(c, "files");
-        if (ck_str(c, f) != NULL) {
-            if (strcmp(f->text, "authenticated-only") == 0)
-                vol->authenticated_only = true;
-            else if (strcmp(f->text, "encrypted") != 0)
-                ck_err(c, f, "expected encrypted or authenticated-only");
+        static const char *const files[] = {"encrypted", "authenticated-only"};
+        int k = ck_enum(c, f, files, 2);
+        if (k >= 0) {
+            vol->authenticated_only = k == 1;
             ck_set(c, o, "files", ck_json_str(c, f->text));
         }
         ck_pop(c, mark);
