@@ -338,6 +338,7 @@ main(int argc, char **argv)
     }
     d.sealing_key = sealing_key;
     d.collateral_dir = cas_config_get(&cfg, "collateral_dir");
+    d.metrics = cas_config_get_switch(&cfg, "metrics");
     if (casd_identity_load(d.store, sealing_key, instance_id, dns, n_dns, time(NULL), &d.identity,
                            &err) != CAS_OK ||
         cas_file_write_atomic(chain_path, d.identity.chain_pem, strlen(d.identity.chain_pem), 0644,
@@ -365,7 +366,12 @@ main(int argc, char **argv)
             .app = &d,
         };
         if (cas_http_server_new(&hc, listeners, 2, &srv, &err) != CAS_OK ||
-            make_tls(&d, srv, &err) != CAS_OK || cas_http_server_start(srv, &err) != CAS_OK) {
+            make_tls(&d, srv, &err) != CAS_OK) {
+            status = fail("cannot start the HTTPS listeners", &err);
+            goto out;
+        }
+        d.srv = srv; /* before the workers start: /metrics reads it */
+        if (cas_http_server_start(srv, &err) != CAS_OK) {
             status = fail("cannot start the HTTPS listeners", &err);
             goto out;
         }
