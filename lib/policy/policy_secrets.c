@@ -840,12 +840,11 @@ check_secret(struct ck *c, void *item, const struct pnode *n, json_t *arr)
     ck_append(c, arr, o);
 }
 
-static const struct ck *g_sort_ck; /* qsort has no context argument; parsing is per call */
-
+/* qsort_r (glibc): the comparator gets the policy, so parsing stays reentrant. */
 static int
-cmp_secret(const void *a, const void *b)
+cmp_secret(const void *a, const void *b, void *ctx)
 {
-    const struct cas_policy *p = g_sort_ck->p;
+    const struct cas_policy *p = ctx;
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
     int r = strcmp(p->secrets[x].name, p->secrets[y].name);
 
@@ -865,9 +864,7 @@ index_secrets(struct ck *c)
     for (size_t i = 0; i < p->secret_count; i++)
         if (p->secrets[i].name != NULL)
             im->secret_order[n++] = i;
-    g_sort_ck = c;
-    qsort(im->secret_order, n, sizeof(size_t), cmp_secret);
-    g_sort_ck = NULL;
+    qsort_r(im->secret_order, n, sizeof(size_t), cmp_secret, p);
     im->secret_named = n;
     for (size_t i = 1; i < n; i++) {
         const struct cas_policy_secret *a = &p->secrets[im->secret_order[i - 1]],
