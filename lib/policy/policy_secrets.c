@@ -11,6 +11,7 @@
 #include "policy_ck.h"
 #include "policy_pem.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/codec.h"
 #include "util/secret.h"
 
@@ -428,16 +429,18 @@ static void
 check_fragment_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
 {
     json_t *j = ck_json_value(c, v);
-    char *txt;
+    struct cas_buf b;
 
     if (j == NULL)
         return;
     s->fragment = j;
-    if ((txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
-        keep_value(c, s, txt, strlen(txt));
-        OPENSSL_cleanse(txt, strlen(txt));
-        free(txt);
-    }
+    cas_buf_init_secret(&b, 67108864u); /* the value as canonical JSON (64 MiB cap) */
+    canon_json(&b, j);
+    if (b.failed)
+        c->nomem = true;
+    else
+        keep_value(c, s, b.buf, b.len);
+    cas_buf_release(&b);
     ck_set(c, o, "value", j);
 }
 
