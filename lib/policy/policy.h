@@ -212,7 +212,7 @@ struct cas_policy_secret {
     enum cas_policy_kind kind;
     enum cas_policy_source source;
     /* explicit values: the text as written (binary: the decoded bytes; config-fragment: the
-     * fragment as compact JSON; use `fragment` for the structure). Never printed. */
+     * fragment as RFC 8785 JSON; use `fragment` for the structure). Never printed. */
     struct cas_secret *value;
     const struct json_t *fragment; /* config-fragment with a value: borrowed from the policy */
     unsigned size;                 /* ascii, binary; 0 when not given on an explicit value */

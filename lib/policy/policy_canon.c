@@ -146,8 +146,8 @@ canon_string(struct cas_buf *b, const char *s, size_t len)
     cas_buf_addc(b, '"');
 }
 
-static void
-canon(struct cas_buf *b, const json_t *j)
+void
+canon_json(struct cas_buf *b, const json_t *j)
 {
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
@@ -171,7 +171,7 @@ canon(struct cas_buf *b, const json_t *j)
                 cas_buf_addc(b, ',');
             canon_string(b, keys[i], strlen(keys[i]));
             cas_buf_addc(b, ':');
-            canon(b, json_object_get(j, keys[i]));
+            canon_json(b, json_object_get(j, keys[i]));
         }
         cas_buf_addc(b, '}');
         free(keys);
@@ -182,7 +182,7 @@ canon(struct cas_buf *b, const json_t *j)
         for (size_t i = 0; i < json_array_size(j); i++) {
             if (i > 0)
                 cas_buf_addc(b, ',');
-            canon(b, json_array_get(j, i));
+            canon_json(b, json_array_get(j, i));
         }
         cas_buf_addc(b, ']');
         break;
@@ -245,7 +245,7 @@ cas_policy_canonical_json(const struct cas_policy *p, const uint8_t *uploader, c
     if ((o = with_creator(p, creator)) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "Out of memory while normalising the session");
     cas_buf_init_secret(&b, CANON_MAX); /* explicit values are part of it */
-    canon(&b, o);
+    canon_json(&b, o);
     json_decref(o);
     if ((*out = cas_buf_detach(&b, out_len)) == NULL) {
         cas_buf_release(&b);

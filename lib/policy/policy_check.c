@@ -412,7 +412,7 @@ ck_abs_path(struct ck *c, const struct pnode *n)
 size_t
 ck_many(const struct pnode *n, struct pnode *const **items)
 {
-    static struct pnode *none[1];
+    static struct pnode *const none[1] = {NULL};
 
     if (n == NULL) {
         *items = none;

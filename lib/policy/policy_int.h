@@ -66,6 +66,10 @@ void diag_add(struct cas_policy_diags *d, unsigned line, unsigned col, enum cas_
               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void diag_sort(struct cas_policy_diags *d);
 
+/* Appends j as RFC 8785 canonical JSON (docs/internals/policy.md §2). */
+struct cas_buf;
+void canon_json(struct cas_buf *b, const json_t *j);
+
 /* Levenshtein distance, capped at cap + 1. */
 size_t edit_distance(const char *a, const char *b, size_t cap);
 

@@ -11,6 +11,7 @@
 #include "policy_ck.h"
 #include "policy_pem.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/codec.h"
 #include "util/secret.h"
 
@@ -428,16 +429,18 @@ static void
 check_fragment_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
 {
     json_t *j = ck_json_value(c, v);
-    char *txt;
+    struct cas_buf b;
 
     if (j == NULL)
         return;
     s->fragment = j;
-    if ((txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
-        keep_value(c, s, txt, strlen(txt));
-        OPENSSL_cleanse(txt, strlen(txt));
-        free(txt);
-    }
+    cas_buf_init_secret(&b, 67108864u); /* the value as canonical JSON (64 MiB cap) */
+    canon_json(&b, j);
+    if (b.failed)
+        c->nomem = true;
+    else
+        keep_value(c, s, b.buf, b.len);
+    cas_buf_release(&b);
     ck_set(c, o, "value", j);
 }
 
@@ -840,12 +843,11 @@ check_secret(struct ck *c, void *item, const struct pnode *n, json_t *arr)
     ck_append(c, arr, o);
 }
 
-static const struct ck *g_sort_ck; /* qsort has no context argument; parsing is per call */
-
+/* qsort_r (glibc): the comparator gets the policy, so parsing stays reentrant. */
 static int
-cmp_secret(const void *a, const void *b)
+cmp_secret(const void *a, const void *b, void *ctx)
 {
-    const struct cas_policy *p = g_sort_ck->p;
+    const struct cas_policy *p = ctx;
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
     int r = strcmp(p->secrets[x].name, p->secrets[y].name);
 
@@ -865,9 +867,7 @@ index_secrets(struct ck *c)
     for (size_t i = 0; i < p->secret_count; i++)
         if (p->secrets[i].name != NULL)
             im->secret_order[n++] = i;
-    g_sort_ck = c;
-    qsort(im->secret_order, n, sizeof(size_t), cmp_secret);
-    g_sort_ck = NULL;
+    qsort_r(im->secret_order, n, sizeof(size_t), cmp_secret, p);
     im->secret_named = n;
     for (size_t i = 1; i < n; i++) {
         const struct cas_policy_secret *a = &p->secrets[im->secret_order[i - 1]],

@@ -431,6 +431,10 @@ ptree_build(const uint8_t *data, size_t len, struct arena *a, struct pnode **roo
     }
     if (!check_bytes(data, len, d))
         return CAS_E_INVALID;
+    if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) { /* a UTF-8 BOM (Windows editors) */
+        data += 3;
+        len -= 3;
+    }
     memset(&b, 0, sizeof(b));
     b.a = a;
     b.d = d;

@@ -4,6 +4,9 @@
  * its hash (policy.md §12). Template variables come from -e and --use-env (policy.md §4).
  * Problems go to stderr as FILE:LINE:COLUMN: error: TEXT; they never quote a secret value.
  */
+#include <stddef.h>
+#include <stdint.h>
+
 #include <getopt.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -34,6 +37,31 @@ struct local_opts {
     const char *name, *identity;
 };
 
+/* jansson copies explicit secret values into the normal form: wipe every block it frees
+ * (STYLE.md, Secrets). The size sits in a header in front of the block. */
+static void *
+wiping_malloc(size_t n)
+{
+    max_align_t *p;
+
+    if (n > SIZE_MAX - sizeof(max_align_t) || (p = malloc(sizeof(max_align_t) + n)) == NULL)
+        return NULL;
+    *(size_t *)(void *)p = n;
+    return p + 1;
+}
+
+static void
+wiping_free(void *q)
+{
+    max_align_t *p;
+
+    if (q == NULL)
+        return;
+    p = (max_align_t *)q - 1;
+    OPENSSL_cleanse(q, *(size_t *)(void *)p);
+    free(p);
+}
+
 static void
 local_opts_release(struct local_opts *o)
 {
@@ -54,6 +82,7 @@ parse_opts(const char *cmd, bool is_hash, int argc, char **argv, struct local_op
     int opt;
 
     memset(o, 0, sizeof(*o));
+    json_set_alloc_funcs(wiping_malloc, wiping_free);
     while ((opt = getopt_long(argc, argv, ":e:n:", lo, NULL)) != -1) {
         switch (opt) {
         case 'e': {
