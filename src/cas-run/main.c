@@ -369,8 +369,10 @@ render(struct run *r, long *status, struct cas_secret **answer, struct cas_err *
             json_decref(list);
             return cas_err_wrap(err, "cannot read the template of injection file '%s'", path);
         }
-        json_array_append_new(list, json_pack("{s:s, s:o}", "path", path, "content",
-                                              b64_string(cas_secret_peek(content, &n), n)));
+        const uint8_t *bytes = cas_secret_peek(content, &n);
+
+        json_array_append_new(
+            list, json_pack("{s:s, s:o}", "path", path, "content", b64_string(bytes, n)));
         cas_secret_free(content);
         content = NULL;
     }
