@@ -33,6 +33,14 @@ cas_rc certs_from_pem(const char *text, size_t len, STACK_OF(X509) * *stack,
 cas_rc key_from_secret(const struct cas_secret *pem, EVP_PKEY **out,
                        struct cas_err *err) CAS_MUST_CHECK;
 
+/*
+ * The value of the secret `what` (private_key, issuer) names, which must be of kind want. NULL
+ * name: *out NULL and CAS_OK; no value yet, or another kind: CAS_E_INVALID naming it.
+ */
+cas_rc resolve_named(const char *what, const char *name, enum cas_policy_kind want,
+                     cas_secrets_resolve_fn resolve, void *ctx, const struct cas_secret_value **out,
+                     struct cas_err *err) CAS_MUST_CHECK;
+
 /* Which of policy.md's five key types key is; false for any other. */
 bool key_type_of(const EVP_PKEY *key, enum cas_policy_key_type *type);
 

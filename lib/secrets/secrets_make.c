@@ -12,6 +12,7 @@
 #include "crypto/pki.h"
 #include "secrets_int.h"
 #include "secrets_x509.h"
+#include "util/alloc.h"
 #include "util/err_openssl.h"
 #include "util/secret.h"
 
@@ -21,7 +22,7 @@
 static cas_rc
 value_new(const struct cas_policy_secret *def, struct cas_secret_value **out, struct cas_err *err)
 {
-    if ((*out = calloc(1, sizeof(**out))) == NULL)
+    if ((*out = cas_calloc(1, sizeof(**out))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for secret '%s'", def->name);
     (*out)->kind = def->kind;
     (*out)->is_generated = def->source == CAS_POLICY_GENERATED;
@@ -87,37 +88,6 @@ gen_key(enum cas_policy_key_type type, EVP_PKEY **out, struct cas_err *err)
     return CAS_OK;
 }
 
-/* The value a reference names; *out NULL when there is none. */
-static cas_rc
-resolve_ref(const struct cas_policy_secret *def, const char *what, const char *name,
-            enum cas_policy_kind want, cas_secrets_resolve_fn resolve, void *ctx,
-            const struct cas_secret_value **out, struct cas_err *err)
-{
-    cas_rc rc;
-
-    *out = NULL;
-    if (name == NULL)
-        return CAS_OK;
-    if (resolve == NULL)
-        return cas_err_set(err, CAS_E_INTERNAL, "secret '%s': no resolver for %s '%s'", def->name,
-                           what, name);
-    rc = resolve(ctx, name, out, err);
-    if (rc == CAS_E_NOTFOUND) {
-        *out = NULL;
-        cas_err_clear(err);
-        rc = CAS_OK;
-    }
-    if (rc != CAS_OK)
-        return cas_err_wrap(err, "secret '%s': cannot resolve %s '%s'", def->name, what, name);
-    if (*out != NULL && (*out)->kind != want) {
-        *out = NULL;
-        return cas_err_set(err, CAS_E_INVALID, "secret '%s': %s '%s' has no value of kind %s",
-                           def->name, what, name,
-                           want == CAS_POLICY_KIND_X509_CA ? "x509-ca" : "private-key");
-    }
-    return CAS_OK;
-}
-
 static cas_rc
 gen_public_key(const struct cas_policy_secret *def, cas_secrets_resolve_fn resolve, void *ctx,
                struct cas_secret_value *v, struct cas_err *err)
@@ -127,17 +97,12 @@ gen_public_key(const struct cas_policy_secret *def, cas_secrets_resolve_fn resol
     struct cas_buf b;
     cas_rc rc;
 
-    if ((rc = resolve_ref(def, "private_key", def->private_key, CAS_POLICY_KIND_PRIVATE_KEY,
-                          resolve, ctx, &priv, err)) != CAS_OK)
+    if (def->private_key == NULL)
+        return cas_err_set(err, CAS_E_INVALID, "a generated public-key needs private_key");
+    if ((rc = resolve_named("private_key", def->private_key, CAS_POLICY_KIND_PRIVATE_KEY, resolve,
+                            ctx, &priv, err)) != CAS_OK ||
+        (rc = key_from_secret(priv->data, &key, err)) != CAS_OK)
         return rc;
-    if (priv == NULL)
-        return cas_err_set(err, CAS_E_INVALID,
-                           "secret '%s': a generated public-key needs the value of its "
-                           "private_key",
-                           def->name);
-    if ((rc = key_from_secret(priv->data, &key, err)) != CAS_OK)
-        return cas_err_wrap(err, "secret '%s': private_key '%s' is unusable", def->name,
-                            def->private_key);
     cas_buf_init(&b, CAS_SECRETS_FIELD_MAX);
     pubkey_pem_add(&b, key);
     EVP_PKEY_free(key);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "secrets/secrets.h"
+#include "util/alloc.h"
 
 enum cas_secrets_action
 cas_secrets_on_update(const struct cas_policy_secret *old_def,
@@ -90,8 +91,8 @@ visit(const struct cas_policy *p, size_t root, unsigned char *mark, size_t *stac
 cas_rc
 cas_secrets_order(const struct cas_policy *p, size_t *order, struct cas_err *err)
 {
-    unsigned char *mark = calloc(p->secret_count + 1, 1);
-    size_t *stack = calloc(p->secret_count + 1, sizeof(*stack)), n = 0;
+    unsigned char *mark = cas_calloc(p->secret_count + 1, 1);
+    size_t *stack = cas_calloc(p->secret_count + 1, sizeof(*stack)), n = 0;
     cas_rc rc = CAS_OK;
 
     if (mark == NULL || stack == NULL)
@@ -108,7 +109,7 @@ cas_rc
 cas_secrets_renewals(const struct cas_policy *p, cas_secrets_resolve_fn resolve, void *ctx,
                      int64_t now, bool *reissue, struct cas_err *err)
 {
-    size_t *order = calloc(p->secret_count + 1, sizeof(*order));
+    size_t *order = cas_calloc(p->secret_count + 1, sizeof(*order));
     cas_rc rc;
 
     if (order == NULL)

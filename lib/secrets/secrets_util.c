@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "secrets_int.h"
+#include "util/alloc.h"
 #include "util/err_openssl.h"
 #include "util/secret.h"
 
@@ -114,6 +115,32 @@ key_from_secret(const struct cas_secret *pem, EVP_PKEY **out, struct cas_err *er
         *out = NULL;
     }
     return rc;
+}
+
+cas_rc
+resolve_named(const char *what, const char *name, enum cas_policy_kind want,
+              cas_secrets_resolve_fn resolve, void *ctx, const struct cas_secret_value **out,
+              struct cas_err *err)
+{
+    cas_rc rc = CAS_OK;
+
+    *out = NULL;
+    if (name == NULL)
+        return CAS_OK;
+    if (resolve == NULL || (rc = resolve(ctx, name, out, err)) == CAS_E_NOTFOUND ||
+        (rc == CAS_OK && *out == NULL)) {
+        *out = NULL;
+        return cas_err_set(err, CAS_E_INVALID, "%s '%s' has no value yet (make it first)", what,
+                           name);
+    }
+    if (rc != CAS_OK)
+        return cas_err_wrap(err, "cannot resolve %s '%s'", what, name);
+    if ((*out)->kind != want) {
+        *out = NULL;
+        return cas_err_set(err, CAS_E_INVALID, "%s '%s' is not of kind %s", what, name,
+                           want == CAS_POLICY_KIND_X509_CA ? "x509-ca" : "private-key");
+    }
+    return CAS_OK;
 }
 
 bool
@@ -309,7 +336,7 @@ canon_object(struct cas_buf *b, json_t *j, struct cas_err *err)
     json_t *v;
     cas_rc rc = CAS_OK;
 
-    if (n > 0 && (names = calloc(n, sizeof(*names))) == NULL)
+    if (n > 0 && (names = cas_calloc(n, sizeof(*names))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for a config-fragment");
     json_object_foreach(j, k, v)
     {

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "secrets_int.h"
-#include "util/codec.h"
+#include "util/alloc.h"
 #include "util/reader.h"
 #include "util/secret.h"
 
@@ -46,7 +46,7 @@ static cas_rc
 dup_str(const char *s, char **out, struct cas_err *err)
 {
     *out = NULL;
-    if (s != NULL && (*out = strdup(s)) == NULL)
+    if (s != NULL && (*out = cas_strdup(s)) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for a secret value");
     return CAS_OK;
 }
@@ -59,7 +59,7 @@ cas_secrets_value_dup(const struct cas_secret_value *v, bool with_key,
     cas_rc rc;
 
     *out = NULL;
-    if ((c = calloc(1, sizeof(*c))) == NULL)
+    if ((c = cas_calloc(1, sizeof(*c))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for a secret value");
     c->kind = v->kind;
     c->key_type = v->key_type;
@@ -244,7 +244,7 @@ take_str(const struct cas_span *f, char **out, struct cas_err *err)
 {
     if (f->len == 0)
         return CAS_OK;
-    if ((*out = malloc(f->len + 1)) == NULL)
+    if ((*out = cas_malloc(f->len + 1)) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for a secret value");
     memcpy(*out, f->buf, f->len);
     (*out)[f->len] = '\0';
@@ -267,7 +267,7 @@ cas_secrets_decode(const uint8_t *p, size_t len, struct cas_secret_value **out, 
     if (len > CAS_SECRETS_ENCODED_MAX)
         return cas_err_set(err, CAS_E_INVALID, "stored secret value is over %u bytes",
                            CAS_SECRETS_ENCODED_MAX);
-    if ((v = calloc(1, sizeof(*v))) == NULL)
+    if ((v = cas_calloc(1, sizeof(*v))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for a secret value");
     if (!cas_rd_bytes(&r, head, sizeof(head)) || memcmp(head, MAGIC, 4) != 0)
         why = "no value header";
@@ -332,12 +332,11 @@ value_text(const struct cas_secret_value *v)
 
     switch (v->kind) {
     case CAS_POLICY_KIND_BINARY: {
-        char *hex = malloc(2 * len + 1);
-        if (hex == NULL)
-            return NULL;
-        cas_hex_encode(p, len, hex);
-        j = json_stringn(hex, 2 * len);
-        free(hex); /* a public value: export_public made it so */
+        struct cas_buf hex;
+        cas_buf_init_secret(&hex, 2 * CAS_SECRETS_FIELD_MAX + 1);
+        cas_buf_add_hex(&hex, p, len);
+        j = hex.failed ? NULL : json_stringn(hex.buf, hex.len);
+        cas_buf_release(&hex);
         return j;
     }
     case CAS_POLICY_KIND_ASCII:

@@ -9,7 +9,6 @@
 #include "secrets_x509.h"
 
 #include <openssl/err.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <string.h>
 
@@ -133,17 +132,13 @@ sign_md(const EVP_PKEY *key)
 static cas_rc
 set_serial(X509 *cert, struct cas_err *err)
 {
-    uint8_t raw[16];
-    BIGNUM *bn = NULL;
+    BIGNUM *bn = BN_new();
     cas_rc rc = CAS_OK;
 
-    /* 16 bytes, positive, top byte non-zero so its DER is exactly 16 bytes long */
-    if (RAND_bytes(raw, sizeof(raw)) != 1)
-        return cas_err_openssl(err, CAS_E_CRYPTO, "the random generator failed");
-    raw[0] = (uint8_t)((raw[0] & 0x7fu) | 0x40u);
-    if ((bn = BN_bin2bn(raw, sizeof(raw), NULL)) == NULL ||
+    /* 127 random bits with the top one set: positive, and its DER exactly 16 bytes long */
+    if (bn == NULL || BN_rand(bn, 127, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) != 1 ||
         BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) == NULL)
-        rc = cas_err_openssl(err, CAS_E_CRYPTO, "cannot set a serial number");
+        rc = cas_err_openssl(err, CAS_E_CRYPTO, "cannot set a random serial number");
     BN_free(bn);
     return rc;
 }
@@ -215,32 +210,6 @@ out:
 }
 
 static cas_rc
-resolve_kind(const char *what, const char *name, enum cas_policy_kind want,
-             cas_secrets_resolve_fn resolve, void *ctx, const struct cas_secret_value **out,
-             struct cas_err *err)
-{
-    cas_rc rc = CAS_OK;
-
-    *out = NULL;
-    if (name == NULL)
-        return CAS_OK;
-    if (resolve == NULL || (rc = resolve(ctx, name, out, err)) == CAS_E_NOTFOUND ||
-        (rc == CAS_OK && *out == NULL)) {
-        *out = NULL;
-        return cas_err_set(err, CAS_E_INVALID, "%s '%s' has no value yet (make it first)", what,
-                           name);
-    }
-    if (rc != CAS_OK)
-        return cas_err_wrap(err, "cannot resolve %s '%s'", what, name);
-    if ((*out)->kind != want) {
-        *out = NULL;
-        return cas_err_set(err, CAS_E_INVALID, "%s '%s' is not of kind %s", what, name,
-                           want == CAS_POLICY_KIND_X509_CA ? "x509-ca" : "private-key");
-    }
-    return CAS_OK;
-}
-
-static cas_rc
 copy_secret(const struct cas_secret *s, struct cas_secret **out, struct cas_err *err)
 {
     size_t len;
@@ -257,8 +226,8 @@ subject_key(const struct cas_policy_secret *def, cas_secrets_resolve_fn resolve,
     const struct cas_secret_value *kv;
     cas_rc rc;
 
-    if ((rc = resolve_kind("private_key", def->private_key, CAS_POLICY_KIND_PRIVATE_KEY, resolve,
-                           ctx, &kv, err)) != CAS_OK)
+    if ((rc = resolve_named("private_key", def->private_key, CAS_POLICY_KIND_PRIVATE_KEY, resolve,
+                            ctx, &kv, err)) != CAS_OK)
         return rc;
     if (kv == NULL) {
         if ((*key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL)
@@ -298,8 +267,8 @@ x509_issue(const struct cas_policy_secret *def, int64_t now, cas_secrets_resolve
     is.not_before = now - HOUR_S;
     is.not_after = def->valid_for_s != 0 ? now + (int64_t)def->valid_for_s : CAS_SECRETS_NEVER;
     if ((rc = subject_key(def, resolve, ctx, &is.key, v, err)) != CAS_OK ||
-        (rc = resolve_kind("issuer", def->issuer, CAS_POLICY_KIND_X509_CA, resolve, ctx, &iv,
-                           err)) != CAS_OK)
+        (rc = resolve_named("issuer", def->issuer, CAS_POLICY_KIND_X509_CA, resolve, ctx, &iv,
+                            err)) != CAS_OK)
         goto out;
     is.sign_key = is.key;
     if (iv != NULL) {

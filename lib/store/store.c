@@ -62,6 +62,12 @@ static const char *const migrations[] = {
     " exporter TEXT NOT NULL,"
     " PRIMARY KEY (importer, exporter));"
     "CREATE INDEX cas_import_exporter ON cas_import (exporter);",
+    /* 3: the audit log of attestation attempts (never a secret). */
+    "CREATE TABLE cas_audit ("
+    " at BIGINT NOT NULL,"
+    " caller TEXT NOT NULL,"
+    " config_id TEXT NOT NULL,"
+    " verdict TEXT NOT NULL);",
 };
 
 struct cas_store {

@@ -7,6 +7,7 @@
 #define CASD_CASD_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "http/server.h"
@@ -25,7 +26,26 @@ struct casd {
     struct casd_identity identity;
     struct casd_tee tee;
     const struct cas_secret *sealing_key; /* values at rest are sealed under it */
+    const char *collateral_dir;           /* collateral of hardware evidence, or NULL */
 };
+
+struct cas_session_row;
+struct cas_policy;
+
+/* Session names (api.md §2.2): segments of [A-Za-z0-9_.~-] joined by '/'. */
+bool casd_name_valid(const char *s);
+/* A session reference as written (./x, ../x, .., absolute) from session `from` (§8.3). */
+bool casd_resolve_ref(const char *from, const char *ref, char *out, size_t cap);
+/* Opens (unseals) and parses a stored session version; *yaml (optional) gets its text. */
+cas_rc casd_session_open(struct casd *d, const struct cas_session_row *row, struct cas_policy **p,
+                         struct cas_secret **yaml, struct cas_err *err) CAS_MUST_CHECK;
+
+/* Whether exporter's secret `theirs` is exported to importer (by session or namespace); a pin
+ * on the importer that does not equal importer_hash (NULL: not checked) clears *pin_ok. */
+struct cas_policy_secret;
+bool casd_export_grants(const char *exporter, const struct cas_policy_secret *theirs,
+                        const char *importer, const char *importer_hash, bool *pin_ok,
+                        const char **pin);
 
 /* The session API (sessions.c). */
 void casd_handle_session_upload(struct cas_http_req *req);
@@ -33,6 +53,9 @@ void casd_handle_session_read(struct cas_http_req *req);
 void casd_handle_session_list(struct cas_http_req *req);
 void casd_handle_session_delete(struct cas_http_req *req);
 void casd_handle_values(struct cas_http_req *req);
+/* The enclave API (service.c). */
+void casd_handle_service_attest(struct cas_http_req *req);
+void casd_handle_service_render(struct cas_http_req *req);
 
 /* Routes of the client API and the enclave API (routes.c). */
 extern const struct cas_http_route casd_client_routes[];

@@ -333,6 +333,7 @@ main(int argc, char **argv)
         goto out;
     }
     d.sealing_key = sealing_key;
+    d.collateral_dir = cas_config_get(&cfg, "collateral_dir");
     if (cas_store_open(cas_config_get(&cfg, "database"), db_path, &d.store, &err) != CAS_OK) {
         status = fail("cannot open the database", &err);
         goto out;

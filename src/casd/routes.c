@@ -93,6 +93,8 @@ const size_t casd_client_route_count = sizeof(casd_client_routes) / sizeof(casd_
 
 const struct cas_http_route casd_enclave_routes[] = {
     {"GET", "/v1/health", health},
+    {"POST", "/v1/service/attest", casd_handle_service_attest},
+    {"POST", "/v1/service/render", casd_handle_service_render},
 };
 const size_t casd_enclave_route_count =
     sizeof(casd_enclave_routes) / sizeof(casd_enclave_routes[0]);

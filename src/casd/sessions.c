@@ -33,8 +33,8 @@
 
 /* ---- names and paths ---- */
 
-static bool
-name_valid(const char *s)
+bool
+casd_name_valid(const char *s)
 {
     size_t seg = 0, segs = 1, len = strlen(s);
 
@@ -93,8 +93,8 @@ parent_of(const char *name, char *out, size_t cap)
 }
 
 /* A reference as written (./x, ../x, ../../x, .., absolute) from session `from`. */
-static bool
-resolve_ref(const char *from, const char *ref, char *out, size_t cap)
+bool
+casd_resolve_ref(const char *from, const char *ref, char *out, size_t cap)
 {
     char base[NAME_MAX_LEN + 1];
 
@@ -102,11 +102,11 @@ resolve_ref(const char *from, const char *ref, char *out, size_t cap)
         return false;
     if (strncmp(ref, "./", 2) == 0) {
         (void)snprintf(out, cap, "%s/%s", from, ref + 2);
-        return name_valid(out);
+        return casd_name_valid(out);
     }
     if (strncmp(ref, "../", 3) != 0 && strcmp(ref, "..") != 0) {
         (void)snprintf(out, cap, "%s", ref); /* absolute */
-        return name_valid(out);
+        return casd_name_valid(out);
     }
     (void)snprintf(base, sizeof(base), "%s", from);
     while (strncmp(ref, "../", 3) == 0 || strcmp(ref, "..") == 0) {
@@ -121,7 +121,7 @@ resolve_ref(const char *from, const char *ref, char *out, size_t cap)
         (void)snprintf(out, cap, "%s/%s", base, ref);
     else
         (void)snprintf(out, cap, "%s", ref);
-    return name_valid(out);
+    return casd_name_valid(out);
 }
 
 /* ---- access (policy.md §10) ---- */
@@ -191,9 +191,9 @@ doc_aad(char *aad, size_t cap, const char *name, const char *hash)
 }
 
 /* Opens and parses a stored version's document. */
-static cas_rc
-open_version(struct casd *d, const struct cas_session_row *row, struct cas_policy **p,
-             struct cas_secret **yaml, struct cas_err *err)
+cas_rc
+casd_session_open(struct casd *d, const struct cas_session_row *row, struct cas_policy **p,
+                  struct cas_secret **yaml, struct cas_err *err)
 {
     struct cas_policy_options opt = {0};
     struct cas_policy_diags diags;
@@ -282,7 +282,7 @@ path_name(const struct cas_http_req *req, const char *prefix, char *out, size_t 
 
     if (strncmp(req->path, prefix, n) != 0)
         return false;
-    return pct_decode(req->path + n, strlen(req->path + n), out, cap) && name_valid(out);
+    return pct_decode(req->path + n, strlen(req->path + n), out, cap) && casd_name_valid(out);
 }
 
 /* ---- upload ---- */
@@ -357,6 +357,38 @@ reply_diags(struct cas_http_req *req, const char *first, const struct cas_policy
     cas_http_reply_json(req, 400, json_pack("{s:o}", "msg", msgs));
 }
 
+bool
+casd_export_grants(const char *exporter, const struct cas_policy_secret *theirs,
+                   const char *importer, const char *importer_hash, bool *pin_ok, const char **pin)
+{
+    *pin_ok = true;
+    *pin = NULL;
+    if (theirs->source == CAS_POLICY_IMPORTED) /* D11: only the owner widens access */
+        return false;
+    for (size_t j = 0; j < theirs->export_count; j++) {
+        const struct cas_policy_ref *r = &theirs->exports[j];
+        char target[NAME_MAX_LEN + 1];
+        bool hit = false;
+        if (r->session != NULL) {
+            hit = casd_resolve_ref(exporter, r->session, target, sizeof(target)) &&
+                  strcmp(target, importer) == 0;
+        } else if (r->namespace != NULL &&
+                   casd_resolve_ref(exporter, r->namespace, target, sizeof(target))) {
+            size_t n = strlen(target);
+            hit = strcmp(target, importer) == 0 ||
+                  (strncmp(target, importer, n) == 0 && importer[n] == '/');
+        }
+        if (!hit)
+            continue;
+        if (r->has_hash && importer_hash != NULL && strcmp(r->session_hash, importer_hash) != 0) {
+            *pin_ok = false;
+            *pin = r->session_hash;
+        }
+        return true;
+    }
+    return false;
+}
+
 /* Checks every import of u->p (policy.md §8.3); replies 409 naming the first that fails. */
 static cas_rc
 check_imports(struct upload *u, struct cas_tx *tx, const char **exporters, size_t *n_exp,
@@ -376,7 +408,7 @@ check_imports(struct upload *u, struct cas_tx *tx, const char **exporters, size_
 
         if (s->source != CAS_POLICY_IMPORTED)
             continue;
-        if (!resolve_ref(p->name, s->import.session, exporter, sizeof(exporter))) {
+        if (!casd_resolve_ref(p->name, s->import.session, exporter, sizeof(exporter))) {
             reply2(u->req, 409, u->first,
                    "import of secret '%s' from session '%s' failed: session does not exist",
                    s->name, s->import.session);
@@ -398,31 +430,21 @@ check_imports(struct upload *u, struct cas_tx *tx, const char **exporters, size_
             cas_session_row_release(&row);
             return CAS_E_CONFLICT;
         }
-        if ((rc = open_version(u->d, &row, &ep, NULL, err)) != CAS_OK) {
+        if ((rc = casd_session_open(u->d, &row, &ep, NULL, err)) != CAS_OK) {
             cas_session_row_release(&row);
             return rc;
         }
         theirs = cas_policy_secret_find(ep, s->import.secret);
-        for (size_t j = 0; theirs != NULL && theirs->source != CAS_POLICY_IMPORTED &&
-                           j < theirs->export_count && !granted;
-             j++) {
-            const struct cas_policy_ref *r = &theirs->exports[j];
-            char target[NAME_MAX_LEN + 1];
-            if (r->session != NULL) {
-                granted = resolve_ref(exporter, r->session, target, sizeof(target)) &&
-                          strcmp(target, p->name) == 0;
-            } else if (r->namespace != NULL) {
-                size_t n;
-                granted = resolve_ref(exporter, r->namespace, target, sizeof(target)) &&
-                          (n = strlen(target),
-                           strcmp(target, p->name) == 0 ||
-                               (strncmp(target, p->name, n) == 0 && p->name[n] == '/'));
-            }
-            if (granted && r->has_hash && strcmp(r->session_hash, u->hash) != 0) {
+        {
+            bool pin_ok = true;
+            const char *pin = NULL;
+            granted = theirs != NULL &&
+                      casd_export_grants(exporter, theirs, p->name, u->hash, &pin_ok, &pin);
+            if (granted && !pin_ok) {
                 reply2(u->req, 409, u->first,
                        "import of secret '%s' from session '%s' failed: session hash is not the "
                        "pinned %s",
-                       s->name, exporter, r->session_hash);
+                       s->name, exporter, pin);
                 cas_policy_free(ep);
                 cas_session_row_release(&row);
                 return CAS_E_CONFLICT;
@@ -478,7 +500,7 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
         if (u->parent[0] != '\0') {
             struct cas_policy *pp = NULL;
             bool ok;
-            if ((rc = open_version(u->d, &u->parent_row, &pp, NULL, err)) != CAS_OK)
+            if ((rc = casd_session_open(u->d, &u->parent_row, &pp, NULL, err)) != CAS_OK)
                 return rc;
             ok = creator_of(&u->parent_row, parent_creator) &&
                  allows(pp, L_CREATE, parent_creator, req);
@@ -510,7 +532,7 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
                    "session '%s' does not exist; remove 'predecessor' to create it", p->name);
             return CAS_E_CONFLICT;
         }
-        if ((rc = open_version(u->d, &u->cur, &u->old, NULL, err)) != CAS_OK)
+        if ((rc = casd_session_open(u->d, &u->cur, &u->old, NULL, err)) != CAS_OK)
             return rc;
         ok = creator_of(&u->cur, cur_creator) && allows(u->old, L_UPDATE, cur_creator, req);
         if (!ok) {
@@ -684,7 +706,7 @@ casd_handle_session_read(struct cas_http_req *req)
         reply_not_found(req, name);
         goto out;
     }
-    if (open_version(d, &cur, &p, &yaml, &err) != CAS_OK)
+    if (casd_session_open(d, &cur, &p, &yaml, &err) != CAS_OK)
         goto fail;
     if (!creator_of(&cur, creator) || !allows(p, L_READ, creator, req)) {
         reply_not_found(req, name);
@@ -700,7 +722,7 @@ casd_handle_session_read(struct cas_http_req *req)
         }
         cas_secret_free(yaml);
         yaml = NULL;
-        if (open_version(d, &ver, &old, &yaml, &err) != CAS_OK)
+        if (casd_session_open(d, &ver, &old, &yaml, &err) != CAS_OK)
             goto fail;
         cas_policy_free(old);
         shown = &ver;
@@ -754,7 +776,8 @@ casd_handle_session_list(struct cas_http_req *req)
     bool found = false;
 
     if (req->query == NULL || strncmp(req->query, "namespace=", 10) != 0 ||
-        !pct_decode(req->query + 10, strlen(req->query + 10), ns, sizeof(ns)) || !name_valid(ns)) {
+        !pct_decode(req->query + 10, strlen(req->query + 10), ns, sizeof(ns)) ||
+        !casd_name_valid(ns)) {
         reply2(req, 400, "Invalid query", "give ?namespace=<session name>");
         return;
     }
@@ -765,7 +788,7 @@ casd_handle_session_list(struct cas_http_req *req)
         reply_not_found(req, ns);
         goto out;
     }
-    if (open_version(d, &cur, &p, NULL, &err) != CAS_OK)
+    if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
     if (!creator_of(&cur, creator) || !allows(p, L_LIST, creator, req)) {
         if (allows(p, L_READ, creator, req))
@@ -826,7 +849,7 @@ casd_handle_session_delete(struct cas_http_req *req)
         reply_not_found(req, name);
         goto out;
     }
-    if (open_version(d, &cur, &p, NULL, &err) != CAS_OK)
+    if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
     if (!creator_of(&cur, creator) || !allows(p, L_READ, creator, req)) {
         reply_not_found(req, name);
@@ -917,14 +940,14 @@ casd_handle_values(struct cas_http_req *req)
     if (!pct_decode(raw, strlen(raw), name, sizeof(name)))
         name[0] = '\0';
     (void)snprintf(shown, sizeof(shown), "%s", name[0] ? name : raw);
-    if (!name_valid(name) || (one && secret[0] == '\0')) {
+    if (!casd_name_valid(name) || (one && secret[0] == '\0')) {
         reply_value_404(req, shown, one ? secret : NULL);
         return;
     }
     if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
         cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
         goto fail;
-    if (!found || open_version(d, &cur, &p, NULL, &err) != CAS_OK) {
+    if (!found || casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK) {
         if (found)
             goto fail;
         reply_value_404(req, shown, one ? secret : NULL);

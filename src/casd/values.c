@@ -236,3 +236,68 @@ out:
     free(reissue);
     return rc;
 }
+
+cas_rc
+casd_values_get(struct casd *d, struct cas_tx *tx, const char *session, const struct cas_policy *p,
+                const char *secret, struct cas_secret_value **out, struct cas_err *err)
+{
+    const struct cas_policy_secret *def = cas_policy_secret_find(p, secret);
+    const struct cas_policy_secret *theirs, *key_def;
+    struct cas_session_row row = {0};
+    struct cas_policy *ep = NULL;
+    struct cas_secret_value *v = NULL;
+    char exporter[1100];
+    const char *pin = NULL;
+    bool found = false, pin_ok = true, with_key = false;
+    cas_rc rc;
+
+    *out = NULL;
+    if (def == NULL)
+        return cas_err_set(err, CAS_E_NOTFOUND, "secret '%s' is not declared", secret);
+    if (def->source != CAS_POLICY_IMPORTED) {
+        if ((rc = load(d, tx, session, secret, out, err)) != CAS_OK)
+            return rc;
+        return *out != NULL ? CAS_OK
+                            : cas_err_set(err, CAS_E_NOTFOUND, "secret '%s' has no value", secret);
+    }
+    if (!casd_resolve_ref(session, def->import.session, exporter, sizeof(exporter)) ||
+        (rc = cas_store_session_current(tx, exporter, &row, &found, err)) != CAS_OK || !found) {
+        rc = cas_err_set(err, CAS_E_DENIED,
+                         "import of secret '%s' from session '%s' failed: session does not exist",
+                         secret, def->import.session);
+        goto out;
+    }
+    if (def->import.has_hash && strcmp(def->import.session_hash, row.hash) != 0) {
+        rc = cas_err_set(err, CAS_E_DENIED,
+                         "import of secret '%s' from session '%s' failed: session hash is not the "
+                         "pinned %s",
+                         secret, exporter, def->import.session_hash);
+        goto out;
+    }
+    if ((rc = casd_session_open(d, &row, &ep, NULL, err)) != CAS_OK)
+        goto out;
+    theirs = cas_policy_secret_find(ep, def->import.secret);
+    if (theirs == NULL || !casd_export_grants(exporter, theirs, session, NULL, &pin_ok, &pin)) {
+        rc = cas_err_set(err, CAS_E_DENIED,
+                         "import of secret '%s' from session '%s' failed: secret is not exported "
+                         "to '%s'",
+                         secret, exporter, session);
+        goto out;
+    }
+    if ((rc = load(d, tx, exporter, theirs->name, &v, err)) != CAS_OK)
+        goto out;
+    if (v == NULL) {
+        rc = cas_err_set(err, CAS_E_NOTFOUND, "secret '%s' has no value", secret);
+        goto out;
+    }
+    /* A certificate brings its key only when the key secret is exported to us too (§8.3). */
+    key_def = theirs->private_key != NULL ? cas_policy_secret_find(ep, theirs->private_key) : NULL;
+    with_key =
+        key_def != NULL && casd_export_grants(exporter, key_def, session, NULL, &pin_ok, &pin);
+    rc = cas_secrets_value_dup(v, with_key, out, err);
+out:
+    cas_secrets_value_free(v);
+    cas_policy_free(ep);
+    cas_session_row_release(&row);
+    return rc;
+}

@@ -31,7 +31,18 @@ cas_rc casd_values_update(struct casd *d, struct cas_tx *tx, const char *name,
  * when the session changed meanwhile (its update re-issued them).
  */
 cas_rc casd_values_renew(struct casd *d, const char *name, const char *hash,
-                         const struct cas_policy *p, int64_t now, struct cas_err *err) CAS_MUST_CHECK;
+                         const struct cas_policy *p, int64_t now,
+                         struct cas_err *err) CAS_MUST_CHECK;
+/*
+ * The value of secret `secret` of session `session` (policy p) for a service: its own stored
+ * value, or for an import the exporter's, checked again (policy.md §8.3: resolved at every use;
+ * a certificate's key comes only when its key secret is exported to the importer too).
+ * CAS_E_NOTFOUND when it has none; CAS_E_DENIED naming the import when it no longer resolves.
+ */
+struct cas_secret_value;
+cas_rc casd_values_get(struct casd *d, struct cas_tx *tx, const char *session,
+                       const struct cas_policy *p, const char *secret,
+                       struct cas_secret_value **out, struct cas_err *err) CAS_MUST_CHECK;
 /* The values API object of secret s of session name ({"kind","value","expires","renew"}). */
 cas_rc casd_values_public(struct casd *d, struct cas_tx *tx, const char *name,
                           const struct cas_policy_secret *s, int64_t now, json_t **out,

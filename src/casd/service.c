@@ -1,0 +1,697 @@
+/*
+ * service.c - the enclave API (api.md §2.4): POST /v1/service/attest verifies a launcher's
+ * evidence, bound to the client certificate of this very connection, decides with lib/attest
+ * whether it satisfies the service and the session's security section, and only then renders
+ * the service's argv, environment, working directory and injection files with their secrets;
+ * POST /v1/service/render renders file templates the launcher read, under a single-use token
+ * bound to the same client key. Every attempt is audited (time, caller, config id, verdict),
+ * never with a secret.
+ */
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attest/attest.h"
+#include "casd.h"
+#include "dcap/collateral.h"
+#include "dcap/verify.h"
+#include "policy/placeholder.h"
+#include "policy/policy.h"
+#include "secrets/secrets.h"
+#include "store/sessions.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/codec.h"
+#include "util/log.h"
+#include "util/secret.h"
+#include "values.h"
+
+#define SIM_ROOT_NAME "CAS TEE Simulator Root CA"
+#define TOKEN_TTL_S 60
+#define MAX_TOKENS 1024
+#define OUT_MAX (8u * 1024u * 1024u)
+
+/* ---- render tokens ---- */
+
+struct token {
+    uint8_t token[32];
+    uint8_t caller[32];
+    char session[1100];
+    char hash[65];
+    char service[130];
+    int64_t expires;
+    bool used;
+};
+
+static pthread_mutex_t g_tokens_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct token g_tokens[MAX_TOKENS];
+
+static bool
+token_new(const uint8_t caller[32], const char *session, const char *hash, const char *service,
+          int64_t now, char hex[65])
+{
+    struct token *slot = NULL;
+
+    pthread_mutex_lock(&g_tokens_lock);
+    for (size_t i = 0; i < MAX_TOKENS; i++) {
+        if (g_tokens[i].used || g_tokens[i].expires < now) {
+            slot = &g_tokens[i];
+            break;
+        }
+    }
+    if (slot != NULL && RAND_bytes(slot->token, 32) == 1) {
+        memcpy(slot->caller, caller, 32);
+        (void)snprintf(slot->session, sizeof(slot->session), "%s", session);
+        (void)snprintf(slot->hash, sizeof(slot->hash), "%s", hash);
+        (void)snprintf(slot->service, sizeof(slot->service), "%s", service);
+        slot->expires = now + TOKEN_TTL_S;
+        slot->used = false;
+        cas_hex_encode(slot->token, 32, hex);
+    } else {
+        slot = NULL;
+    }
+    pthread_mutex_unlock(&g_tokens_lock);
+    return slot != NULL;
+}
+
+/* Takes (and spends) the token: true when it exists, is unused and unexpired, and is bound to
+ * caller. */
+static bool
+token_take(const char *hex, const uint8_t caller[32], int64_t now, struct token *out)
+{
+    uint8_t raw[32];
+    bool ok = false;
+
+    if (hex == NULL || !cas_hex_decode_exact(hex, strlen(hex), raw, 32))
+        return false;
+    pthread_mutex_lock(&g_tokens_lock);
+    for (size_t i = 0; i < MAX_TOKENS && !ok; i++) {
+        struct token *t = &g_tokens[i];
+        if (t->used || t->expires < now || CRYPTO_memcmp(t->token, raw, 32) != 0)
+            continue;
+        t->used = true; /* single use, even when the caller is wrong */
+        ok = CRYPTO_memcmp(t->caller, caller, 32) == 0;
+        if (ok)
+            *out = *t;
+    }
+    pthread_mutex_unlock(&g_tokens_lock);
+    return ok;
+}
+
+/* ---- rendering ---- */
+
+struct render_ctx {
+    struct casd *d;
+    struct cas_tx *tx;
+    const char *session;
+    const struct cas_policy *p;
+    const struct cas_policy_image *img; /* for provide_secrets, or NULL */
+    json_t *fragments;                  /* secret name -> parsed config fragment */
+};
+
+static const json_t *
+fragment_of(void *arg, const char *secret)
+{
+    struct render_ctx *c = arg;
+    struct cas_secret_value *v = NULL;
+    struct cas_err err = {0};
+    json_t *j = json_object_get(c->fragments, secret);
+    size_t len;
+    const uint8_t *b;
+
+    if (j != NULL)
+        return j;
+    if (casd_values_get(c->d, c->tx, c->session, c->p, secret, &v, &err) != CAS_OK || v == NULL ||
+        v->kind != CAS_POLICY_KIND_CONFIG_FRAGMENT)
+        goto out;
+    b = cas_secret_peek(v->data, &len);
+    j = json_loadb((const char *)b, len, JSON_DECODE_ANY, NULL);
+    if (j != NULL)
+        json_object_set_new(c->fragments, secret, j);
+out:
+    cas_secrets_value_free(v);
+    return j;
+}
+
+/*
+ * Appends text with each placeholder replaced (policy.md §9). text_only: argv, environment and
+ * pwd, where binary output is refused.
+ */
+static cas_rc
+render_text(struct render_ctx *c, const char *text, size_t len, bool text_only, bool template,
+            struct cas_buf *out, struct cas_err *err)
+{
+    size_t pos = 0, copied = 0;
+    bool found;
+    struct cas_policy_placeholder ph;
+    cas_rc rc;
+
+    for (;;) {
+        struct cas_secret_value *v = NULL;
+        struct cas_secret *r = NULL;
+        bool is_binary = false;
+        size_t rl;
+        const uint8_t *rb;
+
+        if ((rc = cas_policy_placeholder_next(text, len, &pos, &found, &ph, err)) != CAS_OK)
+            return cas_err_wrap(err, "a placeholder cannot be read");
+        if (!found)
+            break;
+        cas_buf_add(out, text + copied, ph.offset - copied);
+        copied = ph.offset + ph.len;
+        if (template && c->img != NULL && c->img->has_provide_secrets) {
+            bool allowed = false;
+            for (size_t i = 0; i < c->img->provide_count; i++)
+                allowed |= strcmp(c->img->provide_secrets[i], ph.secret) == 0;
+            if (!allowed)
+                return cas_err_set(err, CAS_E_DENIED,
+                                   "image '%s' does not provide secret '%s' to templates "
+                                   "(provide_secrets)",
+                                   c->img->name, ph.secret);
+        }
+        if ((rc = casd_values_get(c->d, c->tx, c->session, c->p, ph.secret, &v, err)) != CAS_OK)
+            return rc;
+        rc = cas_secrets_render(v, ph.format, ph.escape_json, &r, &is_binary, err);
+        cas_secrets_value_free(v);
+        if (rc != CAS_OK)
+            return cas_err_wrap(err, "secret '%s'", ph.secret);
+        if (is_binary && text_only) {
+            cas_secret_free(r);
+            return cas_err_set(err, CAS_E_INVALID,
+                               "secret '%s' renders as binary bytes, which arguments, "
+                               "environment and pwd cannot hold; use a text format such as :hex",
+                               ph.secret);
+        }
+        rb = cas_secret_peek(r, &rl);
+        cas_buf_add(out, rb, rl);
+        cas_secret_free(r);
+    }
+    cas_buf_add(out, text + copied, len - copied);
+    if (out->failed)
+        return cas_err_set(err, CAS_E_TOOBIG, "the rendered configuration is too large");
+    return CAS_OK;
+}
+
+static cas_rc
+render_string(struct render_ctx *c, const struct cas_policy_text *t, bool text_only, json_t **out,
+              struct cas_err *err)
+{
+    struct cas_buf b;
+    cas_rc rc;
+
+    cas_buf_init_secret(&b, OUT_MAX);
+    rc = render_text(c, t->text, t->len, text_only, false, &b, err);
+    if (rc == CAS_OK && (*out = json_stringn(b.buf, b.len)) == NULL)
+        rc = cas_err_set(err, CAS_E_INVALID, "a rendered value is not UTF-8 text");
+    cas_buf_release(&b);
+    return rc;
+}
+
+static cas_rc
+b64_of(const struct cas_buf *b, json_t **out, struct cas_err *err)
+{
+    char *text = cas_wipe_malloc(cas_b64_encoded_len(b->len) + 1);
+
+    if (text == NULL)
+        return cas_err_set(err, CAS_E_NOMEM, "out of memory");
+    cas_b64_encode((const uint8_t *)b->buf, b->len, text, false);
+    *out = json_string(text);
+    cas_wipe_free(text);
+    return *out != NULL ? CAS_OK : cas_err_set(err, CAS_E_NOMEM, "out of memory");
+}
+
+static const struct cas_policy_image *
+image_of(const struct cas_policy *p, const struct cas_policy_service *svc)
+{
+    for (size_t i = 0; svc->image_name != NULL && i < p->image_count; i++) {
+        if (strcmp(p->images[i].name, svc->image_name) == 0)
+            return &p->images[i];
+    }
+    return NULL;
+}
+
+/* The 200 answer: argv, env, host_env, pwd, files, templates, render_token. */
+static cas_rc
+configuration(struct render_ctx *c, const struct cas_policy_service *svc, const char *hash,
+              const uint8_t caller[32], int64_t now, json_t **out, struct cas_err *err)
+{
+    json_t *argv = json_array(), *env = json_object(), *host = json_array(), *files = json_array(),
+           *templates = json_array(), *v = NULL, *pwd = NULL;
+    char token[65] = "", argbuf[16];
+    cas_rc rc = CAS_OK;
+
+    for (size_t i = 0; rc == CAS_OK && i < svc->argc; i++) {
+        if (svc->host_arg[i] != 0) {
+            (void)snprintf(argbuf, sizeof(argbuf), "@@%u", svc->host_arg[i]);
+            json_array_append_new(argv, json_string(argbuf));
+        } else if ((rc = render_string(c, &svc->argv[i], true, &v, err)) == CAS_OK) {
+            json_array_append_new(argv, v);
+        }
+    }
+    for (size_t i = 0; rc == CAS_OK && i < svc->env_count; i++) {
+        if (svc->env[i].from_host)
+            json_array_append_new(host, json_string(svc->env[i].name));
+        else if ((rc = render_string(c, &svc->env[i].value, true, &v, err)) == CAS_OK)
+            json_object_set_new(env, svc->env[i].name, v);
+    }
+    if (rc == CAS_OK)
+        rc = render_string(c, &svc->pwd, true, &pwd, err);
+    for (size_t i = 0; rc == CAS_OK && c->img != NULL && i < c->img->file_count; i++) {
+        const struct cas_policy_injection *f = &c->img->files[i];
+        struct cas_buf b;
+        json_t *content = NULL;
+        if (!f->has_content) {
+            json_array_append_new(templates, json_string(f->path));
+            continue;
+        }
+        cas_buf_init_secret(&b, OUT_MAX);
+        rc = render_text(c, f->content.text, f->content.len, false, false, &b, err);
+        if (rc == CAS_OK)
+            rc = b64_of(&b, &content, err);
+        cas_buf_release(&b);
+        if (rc == CAS_OK)
+            json_array_append_new(files, json_pack("{s:s, s:i, s:o}", "path", f->path, "mode",
+                                                   (int)f->permission, "content", content));
+    }
+    if (rc == CAS_OK && json_array_size(templates) > 0 &&
+        !token_new(caller, c->session, hash, svc->name, now, token))
+        rc = cas_err_set(err, CAS_E_IO, "too many render tokens are outstanding; try again");
+    if (rc != CAS_OK) {
+        json_decref(argv);
+        json_decref(env);
+        json_decref(host);
+        json_decref(files);
+        json_decref(templates);
+        json_decref(pwd);
+        return rc;
+    }
+    *out = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "session_hash", hash, "argv", argv,
+                     "env", env, "host_env", host, "pwd", pwd, "files", files, "templates",
+                     templates, "render_token", token[0] ? json_string(token) : json_null());
+    return *out != NULL ? CAS_OK : cas_err_set(err, CAS_E_NOMEM, "out of memory");
+}
+
+/* ---- audit ---- */
+
+static void
+audit(struct casd *d, const uint8_t caller[32], const char *config_id, const char *verdict)
+{
+    char kh[51];
+    struct cas_tx *tx = NULL;
+    struct cas_err err = {0};
+    struct cas_param p[4];
+
+    cas_keyhash_to_b58(caller, kh);
+    CAS_LOG(INFO, "casd.service_attestation", CAS_LF_STR("config_id", config_id),
+            CAS_LF_STR("caller", kh), CAS_LF_STR("verdict", verdict));
+    p[0] = CAS_PINT(time(NULL));
+    p[1] = CAS_PTEXT(kh);
+    p[2] = CAS_PTEXT(config_id);
+    p[3] = CAS_PTEXT(verdict);
+    if (cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err) != CAS_OK ||
+        cas_tx_exec(
+            tx, "INSERT INTO cas_audit (at, caller, config_id, verdict) VALUES ($1, $2, $3, $4)", p,
+            4, NULL, NULL, NULL, &err) != CAS_OK ||
+        cas_tx_commit(tx, &err) != CAS_OK) {
+        if (tx != NULL)
+            cas_tx_rollback(tx);
+        cas_log_err(CAS_LOG_ERROR, "casd.audit_failed", &err);
+    }
+}
+
+/* ---- attest ---- */
+
+static void
+reply_msg(struct cas_http_req *req, int status, const char *a, const char *b)
+{
+    const char *msgs[2] = {a, b};
+
+    cas_http_reply_msgs(req, status, msgs, b != NULL ? 2 : 1);
+}
+
+static json_t *
+verdict_json(const struct cas_dcap_verdict *vd, bool have)
+{
+    char mre[97] = "", mrs[65] = "", pid[65] = "";
+    json_t *adv = json_array();
+
+    if (!have)
+        return json_null();
+    if (vd->quote.body_type == CAS_DCAP_BODY_SGX) {
+        cas_hex_encode(vd->quote.sgx.mrenclave, 32, mre);
+        cas_hex_encode(vd->quote.sgx.mrsigner, 32, mrs);
+    } else {
+        cas_hex_encode(vd->quote.td.mrtd, 48, mre);
+    }
+    if (vd->has_platform)
+        cas_hex_encode(vd->platform_id, 32, pid);
+    for (unsigned i = 0; i < vd->advisories.count; i++)
+        json_array_append_new(adv, json_string(vd->advisories.id[i]));
+    return json_pack("{s:s?, s:s, s:s, s:s, s:i, s:i, s:b, s:s, s:o, s:s}", "evidence_type",
+                     vd->evidence_type, "root", vd->root, "mrenclave", mre, "mrsigner", mrs,
+                     "isvprodid", (int)vd->quote.sgx.isvprodid, "isvsvn", (int)vd->quote.sgx.isvsvn,
+                     "debug", vd->debug, "tcb_status",
+                     vd->failed == CAS_DCAP_CHECK_TCB_REVOKED ? "Revoked"
+                                                              : cas_dcap_status_name(vd->status),
+                     "advisories", adv, "platform_id", pid);
+}
+
+struct attest_req {
+    const char *config_id, *token;
+    char session[1100], service[130];
+    uint8_t *quote;
+    size_t quote_len;
+    char *collateral;
+    bool has_evidence;
+    json_t *features;
+};
+
+static bool
+has_feature(const json_t *features, const char *name)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(features, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* 422 when the service needs what cas-run lacks (decided after attestation). */
+static bool
+launcher_lacks(struct cas_http_req *req, const struct attest_req *a,
+               const struct cas_policy_service *svc, const struct cas_policy_image *img)
+{
+    char first[1400], why[1400];
+
+    (void)snprintf(first, sizeof(first), "Service '%s' cannot be started by this launcher",
+                   a->config_id);
+    if (img != NULL && img->volume_count > 0 && !has_feature(a->features, "volumes")) {
+        (void)snprintf(why, sizeof(why),
+                       "image '%s' mounts volume '%s' at '%s'; SCONE volumes are not supported by "
+                       "cas-run",
+                       img->name, img->volumes[0].name, img->volumes[0].path);
+        reply_msg(req, 422, first, why);
+        return true;
+    }
+    if (svc->fspf_path != NULL && !has_feature(a->features, "fspf")) {
+        (void)snprintf(why, sizeof(why),
+                       "service '%s' uses fspf_path '%s'; SCONE file system protection is not "
+                       "supported by cas-run",
+                       svc->name, svc->fspf_path);
+        reply_msg(req, 422, first, why);
+        return true;
+    }
+    return false;
+}
+
+static bool
+parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
+{
+    json_t *ev = json_object_get(body, "evidence"), *col = json_object_get(body, "collateral");
+    const char *slash, *q;
+    size_t qlen, n;
+
+    a->config_id = json_string_value(json_object_get(body, "config_id"));
+    a->token = json_string_value(json_object_get(body, "access_token"));
+    a->features = json_object_get(body, "features");
+    if (a->config_id == NULL || strlen(a->config_id) > 1100) {
+        reply_msg(req, 400, "Invalid request", "config_id must be '<session>/<service>'");
+        return false;
+    }
+    n = strlen(a->config_id);
+    {
+        const char *at = strrchr(a->config_id, '@');
+        if (at != NULL && at[1] != '\0' && strspn(at + 1, "0123456789") == strlen(at + 1)) {
+            reply_msg(req, 400, "Invalid request",
+                      "one-time passwords are not supported by cas yet");
+            return false;
+        }
+    }
+    slash = strrchr(a->config_id, '/');
+    if (slash == NULL || slash == a->config_id || (size_t)(slash - a->config_id) >= 1100 ||
+        strlen(slash + 1) >= sizeof(a->service))
+        return true; /* not found, answered by the caller */
+    (void)snprintf(a->session, sizeof(a->session), "%.*s", (int)(slash - a->config_id),
+                   a->config_id);
+    (void)snprintf(a->service, sizeof(a->service), "%s", slash + 1);
+    (void)n;
+    if (json_is_object(ev) && json_is_string(json_object_get(ev, "quote"))) {
+        q = json_string_value(json_object_get(ev, "quote"));
+        qlen = strlen(q);
+        if (qlen > 4 * CAS_DCAP_QUOTE_MAX / 3 + 4 || (a->quote = cas_malloc(qlen)) == NULL ||
+            !cas_b64_decode(q, qlen, a->quote, qlen, &a->quote_len, false)) {
+            reply_msg(req, 400, "Invalid request", "evidence.quote is not base64 of a quote");
+            return false;
+        }
+        a->has_evidence = true;
+    }
+    if (json_is_object(col))
+        a->collateral = json_dumps(col, JSON_COMPACT);
+    return true;
+}
+
+void
+casd_handle_service_attest(struct cas_http_req *req)
+{
+    struct casd *d = req->app;
+    struct attest_req a = {0};
+    struct cas_session_row cur = {0};
+    struct cas_policy *p = NULL;
+    struct cas_tx *tx = NULL;
+    struct cas_err err = {0};
+    struct cas_dcap_collateral col;
+    struct cas_dcap_verdict vd;
+    struct cas_attest_evidence ev = {0};
+    struct cas_attest_decision dec;
+    struct render_ctx rc_ctx = {0};
+    const struct cas_policy_service *svc = NULL;
+    char failure[1024] = "", first[1300];
+    uint8_t want_rd[64] = {0};
+    json_t *body = NULL, *answer = NULL;
+    int64_t now = (int64_t)time(NULL);
+    bool found = false;
+
+    memset(&vd, 0, sizeof(vd));
+    cas_dcap_collateral_init(&col);
+    if (!req->has_peer) {
+        reply_msg(req, 403, "Attestation failed", "a client certificate is required");
+        return;
+    }
+    body = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(body)) {
+        reply_msg(req, 400, "Invalid request", "the body is not a JSON object");
+        goto out;
+    }
+    if (!parse_request(req, body, &a))
+        goto out;
+    if (a.session[0] == '\0' || !casd_name_valid(a.session)) {
+        reply_msg(req, 404, "Session not found", NULL);
+        goto out;
+    }
+    (void)snprintf(first, sizeof(first), "Attestation of service '%s' failed", a.config_id);
+    if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
+        cas_store_session_current(tx, a.session, &cur, &found, &err) != CAS_OK)
+        goto fail;
+    if (!found) {
+        reply_msg(req, 404, "Session not found", NULL);
+        audit(d, req->peer_key_hash, a.config_id, "session not found");
+        goto out;
+    }
+    if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
+        goto fail;
+    for (size_t i = 0; i < p->service_count && svc == NULL; i++) {
+        if (strcmp(p->services[i].name, a.service) == 0)
+            svc = &p->services[i];
+    }
+    if (svc == NULL) {
+        reply_msg(req, 404, "Service not found", NULL);
+        audit(d, req->peer_key_hash, a.config_id, "service not found");
+        goto out;
+    }
+    /* The evidence: verified, and bound to this connection's client key (api.md §2.4). */
+    ev.present = a.has_evidence;
+    ev.vd = &vd;
+    if (a.has_evidence && p->security.mode != CAS_POLICY_MODE_NONE) {
+        struct cas_err verr = {0};
+        cas_rc vrc = CAS_E_INVALID;
+        const uint8_t *rd;
+        if (a.collateral == NULL && d->collateral_dir != NULL)
+            vrc = cas_dcap_collateral_from_dir(d->collateral_dir, &col, &verr);
+        else if (a.collateral != NULL)
+            vrc = cas_dcap_collateral_from_json(a.collateral, strlen(a.collateral), &col, &verr);
+        else
+            cas_err_set(&verr, CAS_E_INVALID,
+                        "no collateral came with the evidence and casd has "
+                        "none configured (collateral_dir)");
+        if (vrc == CAS_OK)
+            vrc = cas_dcap_verify(d->tee.verifier, a.quote, a.quote_len, &col, now, &vd, &verr);
+        ev.revoked = vd.failed == CAS_DCAP_CHECK_TCB_REVOKED;
+        ev.verified = vrc == CAS_OK || ev.revoked;
+        ev.simulator = ev.verified && strcmp(vd.root, SIM_ROOT_NAME) == 0;
+        if (!ev.verified) {
+            cas_err_join(&verr, failure, sizeof(failure));
+            ev.failure = failure;
+        } else {
+            rd = vd.quote.body_type == CAS_DCAP_BODY_SGX ? vd.quote.sgx.report_data
+                                                         : vd.quote.td.report_data;
+            memcpy(want_rd, req->peer_key_hash, 32);
+            if (CRYPTO_memcmp(rd, want_rd, 64) != 0) {
+                ev.verified = false;
+                (void)snprintf(failure, sizeof(failure),
+                               "its report data does not bind this connection's client "
+                               "certificate (a copied quote is useless elsewhere)");
+                ev.failure = failure;
+            }
+        }
+    }
+    rc_ctx = (struct render_ctx){d, tx, a.session, p, image_of(p, svc), json_object()};
+    if (cas_attest_decide(p, svc, &ev, a.token, fragment_of, &rc_ctx, &dec, &err) != CAS_OK)
+        goto fail;
+    if (dec.n > 0) {
+        json_t *msgs = json_array();
+        json_array_append_new(msgs, json_string(first));
+        for (unsigned i = 0; i < dec.n; i++)
+            json_array_append_new(msgs, json_string(dec.problems[i]));
+        audit(d, req->peer_key_hash, a.config_id, dec.problems[0]);
+        cas_http_reply_json(req, 403,
+                            json_pack("{s:o, s:o}", "msg", msgs, "verdict",
+                                      verdict_json(&vd, ev.present && vd.evidence_type != NULL)));
+        goto out;
+    }
+    if (launcher_lacks(req, &a, svc, rc_ctx.img)) {
+        audit(d, req->peer_key_hash, a.config_id, "launcher lacks a feature");
+        goto out;
+    }
+    if (configuration(&rc_ctx, svc, cur.hash, req->peer_key_hash, now, &answer, &err) != CAS_OK) {
+        audit(d, req->peer_key_hash, a.config_id, "configuration failed");
+        cas_err_wrap(&err, "Failed to configure service '%s'", a.config_id);
+        if (err.rc == CAS_E_DENIED)
+            err.rc = CAS_E_CONFLICT; /* an import that no longer resolves */
+        cas_http_reply_err(req, &err);
+        goto out;
+    }
+    audit(d, req->peer_key_hash, a.config_id, "ok");
+    cas_http_reply_json(req, 200, answer);
+    goto out;
+fail:
+    cas_log_err(CAS_LOG_ERROR, "casd.service_error", &err);
+    cas_err_wrap(&err, "Failed to attest service '%s'", a.config_id ? a.config_id : "?");
+    cas_http_reply_err(req, &err);
+out:
+    json_decref(rc_ctx.fragments);
+    cas_tx_rollback(tx);
+    cas_policy_free(p);
+    cas_session_row_release(&cur);
+    cas_dcap_collateral_release(&col);
+    free(a.quote);
+    free(a.collateral);
+    json_decref(body);
+}
+
+/* ---- render ---- */
+
+void
+casd_handle_service_render(struct cas_http_req *req)
+{
+    struct casd *d = req->app;
+    struct token t;
+    struct cas_session_row row = {0};
+    struct cas_policy *p = NULL;
+    struct cas_tx *tx = NULL;
+    struct cas_err err = {0};
+    const struct cas_policy_service *svc = NULL;
+    struct render_ctx c = {0};
+    json_t *body = NULL, *files = NULL, *e;
+    bool found = false;
+    size_t i;
+
+    body = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    if (!req->has_peer || !json_is_object(body) ||
+        !token_take(json_string_value(json_object_get(body, "render_token")), req->peer_key_hash,
+                    (int64_t)time(NULL), &t)) {
+        reply_msg(req, 403, "Failed to render templates",
+                  "the render token is unknown, used, expired or bound to another connection");
+        goto out;
+    }
+    if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
+        cas_store_session_version(tx, t.session, t.hash, &row, &found, &err) != CAS_OK || !found ||
+        casd_session_open(d, &row, &p, NULL, &err) != CAS_OK) {
+        if (!found)
+            cas_err_set(&err, CAS_E_NOTFOUND, "session '%s' changed", t.session);
+        goto fail;
+    }
+    for (size_t k = 0; k < p->service_count && svc == NULL; k++) {
+        if (strcmp(p->services[k].name, t.service) == 0)
+            svc = &p->services[k];
+    }
+    c = (struct render_ctx){
+        d, tx, t.session, p, svc != NULL ? image_of(p, svc) : NULL, json_object()};
+    files = json_array();
+    json_array_foreach(json_object_get(body, "templates"), i, e)
+    {
+        const char *path = json_string_value(json_object_get(e, "path"));
+        const char *content = json_string_value(json_object_get(e, "content"));
+        const struct cas_policy_injection *f = NULL;
+        struct cas_buf in, out;
+        json_t *enc = NULL;
+        size_t cl = content != NULL ? strlen(content) : 0, n = 0;
+        cas_rc rc;
+
+        for (size_t k = 0; path != NULL && c.img != NULL && k < c.img->file_count; k++) {
+            if (!c.img->files[k].has_content && strcmp(c.img->files[k].path, path) == 0)
+                f = &c.img->files[k];
+        }
+        if (f == NULL || content == NULL) {
+            cas_err_set(&err, CAS_E_INVALID, "'%s' is not a template of this service",
+                        path != NULL ? path : "?");
+            goto fail;
+        }
+        cas_buf_init_secret(&in, OUT_MAX);
+        cas_buf_init_secret(&out, OUT_MAX);
+        if (cl / 4 * 3 + 3 > OUT_MAX || (cas_buf_add(&in, "", 0), 0)) {
+            cas_err_set(&err, CAS_E_TOOBIG, "template '%s' is too large", path);
+            goto fail;
+        }
+        {
+            uint8_t *raw = cas_wipe_malloc(cl / 4 * 3 + 3);
+            if (raw == NULL || !cas_b64_decode(content, cl, raw, cl / 4 * 3 + 3, &n, false)) {
+                cas_wipe_free(raw);
+                cas_err_set(&err, CAS_E_INVALID, "template '%s' is not base64", path);
+                goto fail;
+            }
+            cas_buf_add(&in, raw, n);
+            cas_wipe_free(raw);
+        }
+        rc = render_text(&c, in.buf, in.len, false, true, &out, &err);
+        if (rc == CAS_OK)
+            rc = b64_of(&out, &enc, &err);
+        cas_buf_release(&in);
+        cas_buf_release(&out);
+        if (rc != CAS_OK)
+            goto fail;
+        json_array_append_new(files, json_pack("{s:s, s:i, s:o}", "path", path, "mode",
+                                               (int)f->permission, "content", enc));
+    }
+    cas_http_reply_json(req, 200, json_pack("{s:o}", "files", files));
+    files = NULL;
+    goto out;
+fail:
+    cas_err_wrap(&err, "Failed to render templates");
+    cas_http_reply_err(req, &err);
+out:
+    json_decref(files);
+    json_decref(c.fragments);
+    cas_tx_rollback(tx);
+    cas_policy_free(p);
+    cas_session_row_release(&row);
+    json_decref(body);
+}
