@@ -294,14 +294,12 @@ cas_run_answer_release(struct cas_run_answer *a)
     memset(a, 0, sizeof(*a));
 }
 
-/* One line, control characters shown as '?': the CAS's text must not drive the terminal. */
+/* Text from the CAS, control characters shown as '?': it must not drive the terminal. */
 static void
-print_clean(FILE *f, const char *prefix, const char *s, size_t len)
+print_clean(FILE *f, const char *s, size_t len)
 {
-    fputs(prefix, f);
     for (size_t i = 0; i < len; i++)
         fputc((unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i], f);
-    fputc('\n', f);
 }
 
 void
@@ -317,11 +315,14 @@ cas_run_print_refusal(FILE *f, const char *what_failed, long status, const uint8
 
         if (!json_is_string(m))
             continue;
-        print_clean(f, shown == 0 ? "cas-run: " : "", json_string_value(m), json_string_length(m));
+        /* A 403's problems one a line (api.md §4); other refusals on one line. */
+        fputs(shown == 0 ? "cas-run: " : status == 403 ? "\n" : ": ", f);
+        print_clean(f, json_string_value(m), json_string_length(m));
         shown++;
     }
     if (shown == 0)
-        fprintf(f, "cas-run: %s: the CAS answered HTTP %ld\n", what_failed, status);
+        fprintf(f, "cas-run: %s: the CAS answered HTTP %ld", what_failed, status);
+    fputc('\n', f);
     json_decref(root);
 }
 

@@ -89,9 +89,10 @@ cas_rc cas_run_render_parse(const uint8_t *json, size_t len, struct cas_run_answ
 void cas_run_answer_release(struct cas_run_answer *a);
 
 /*
- * Prints a refused call: "cas-run: <msg[0]>" and each further element of the answer's "msg"
- * array on its own line (the 403 problems); control characters become '?'. An answer without
- * such an array prints "cas-run: the CAS answered HTTP <status>" with what_failed before it.
+ * Prints a refused call from the elements of the answer's "msg" array: "cas-run: <msg[0]>", then
+ * for a 403 each problem on its own line, for other statuses ": <msg[i]>" on the same line.
+ * Control characters become '?'. Without such an array: "cas-run: <what_failed>: the CAS
+ * answered HTTP <status>".
  */
 void cas_run_print_refusal(FILE *f, const char *what_failed, long status, const uint8_t *body,
                            size_t len);
