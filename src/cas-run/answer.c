@@ -196,6 +196,16 @@ parse_files(const json_t *root, struct cas_run_answer *a, struct cas_err *err)
     return CAS_OK;
 }
 
+static void
+drop_files_from(struct cas_run_answer *a, size_t keep)
+{
+    for (size_t i = keep; i < a->file_count; i++) {
+        cas_wipe_free(a->files[i].path);
+        cas_secret_free(a->files[i].content);
+    }
+    a->file_count = keep;
+}
+
 static json_t *
 load(const uint8_t *json, size_t len, struct cas_err *err)
 {
@@ -265,6 +275,7 @@ cas_run_answer_parse(const uint8_t *json, size_t len, struct cas_run_answer *a, 
 cas_rc
 cas_run_render_parse(const uint8_t *json, size_t len, struct cas_run_answer *a, struct cas_err *err)
 {
+    size_t before = a->file_count;
     json_t *root;
     cas_rc rc;
 
@@ -272,8 +283,10 @@ cas_run_render_parse(const uint8_t *json, size_t len, struct cas_run_answer *a, 
         return cas_err_wrap(err, "the CAS's render answer is malformed");
     rc = parse_files(root, a, err);
     json_decref(root);
-    if (rc != CAS_OK)
+    if (rc != CAS_OK) {
+        drop_files_from(a, before); /* a refused answer adds nothing */
         return cas_err_wrap(err, "the CAS's render answer is malformed");
+    }
     return CAS_OK;
 }
 
@@ -284,10 +297,7 @@ cas_run_answer_release(struct cas_run_answer *a)
     free_strings(a->env, a->env_count);
     free_strings(a->host_env, a->host_env_count);
     free_strings(a->templates, a->template_count);
-    for (size_t i = 0; a->files != NULL && i < a->file_count; i++) {
-        cas_wipe_free(a->files[i].path);
-        cas_secret_free(a->files[i].content);
-    }
+    drop_files_from(a, 0);
     free(a->files);
     cas_wipe_free(a->pwd);
     cas_wipe_free(a->render_token);

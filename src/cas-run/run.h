@@ -82,7 +82,7 @@ struct cas_run_answer {
 /* Parses an attest answer (a 200 body). a is cleared first; on failure it owns nothing. */
 cas_rc cas_run_answer_parse(const uint8_t *json, size_t len, struct cas_run_answer *a,
                             struct cas_err *err) CAS_MUST_CHECK;
-/* Parses a render answer {"files": [...]} and appends its files to a. */
+/* Parses a render answer {"files": [...]} and appends its files to a; on failure a is as before. */
 cas_rc cas_run_render_parse(const uint8_t *json, size_t len, struct cas_run_answer *a,
                             struct cas_err *err) CAS_MUST_CHECK;
 /* Frees (and wipes) what a owns and clears it; a cleared answer is fine. */

@@ -215,6 +215,7 @@ test_render_answer_appends_files_and_refuses_a_path_twice(void **state)
     assert_int_equal(cas_run_render_parse((const uint8_t *)twice, strlen(twice), &a, &err),
                      CAS_E_INVALID);
     assert_non_null(strstr(err.msg[0], "'/tls/key.pem' twice"));
+    assert_int_equal(a.file_count, 2); /* a refused render answer adds nothing */
     assert_int_equal(cas_run_render_parse((const uint8_t *)"{}", 2, &a, &err), CAS_E_INVALID);
     assert_non_null(strstr(err.msg[1], "render answer is malformed"));
     cas_run_answer_release(&a);
