@@ -249,6 +249,19 @@ get_advisories(const json_t *o, const char *what, struct cas_dcap_advisories *a,
     return CAS_OK;
 }
 
+/* The "tcbLevels" list of o: 1 to CAS_DCAP_MAX_LEVELS entries. */
+static cas_rc
+get_levels(const json_t *o, const char *what, const json_t **levels, unsigned *count,
+           struct cas_err *err)
+{
+    *levels = json_object_get(o, "tcbLevels");
+    if (!json_is_array(*levels) || json_array_size(*levels) == 0 ||
+        json_array_size(*levels) > CAS_DCAP_MAX_LEVELS)
+        return bad(err, what, "tcbLevels", "is not a list of 1 to 128 levels");
+    *count = (unsigned)json_array_size(*levels);
+    return CAS_OK;
+}
+
 /* Component SVNs: v3 lists {"svn": n} objects, v2 names them sgxtcbcomp01svn..16svn. */
 static cas_rc
 get_components(const json_t *tcb, const char *key, unsigned version, uint8_t out[16],
@@ -363,13 +376,10 @@ parse_module(const json_t *m, bool with_id, struct cas_dcap_tdx_module *out, str
         return rc;
     if (!with_id)
         return CAS_OK;
-    levels = json_object_get(m, "tcbLevels");
-    if (!json_is_array(levels) || json_array_size(levels) == 0 ||
-        json_array_size(levels) > CAS_DCAP_MAX_LEVELS)
-        return bad(err, "TDX module identity", "tcbLevels", "is not a list of 1 to 128 levels");
-    out->level_count = (unsigned)json_array_size(levels);
+    if ((rc = get_levels(m, "TDX module identity", &levels, &out->level_count, err)) != CAS_OK)
+        return rc;
     if ((out->levels = cas_calloc(out->level_count, sizeof(*out->levels))) == NULL)
-        return cas_err_set(err, CAS_E_NOMEM, "Out of memory for TDX module levels");
+        return cas_err_set(err, CAS_E_NOMEM, "Out of memory for the TDX module identity levels");
     for (unsigned i = 0; i < out->level_count; i++) {
         const json_t *lv = json_array_get(levels, i);
         struct cas_dcap_module_level *l = &out->levels[i];
@@ -411,13 +421,10 @@ parse_tcb_info_inner(const json_t *t, struct cas_dcap_tcb_info *ti, struct cas_e
         (rc = get_uint(t, "TCB info", "tcbEvaluationDataNumber", UINT32_MAX, &ti->eval_number,
                        err)) != CAS_OK)
         return rc;
-    levels = json_object_get(t, "tcbLevels");
-    if (!json_is_array(levels) || json_array_size(levels) == 0 ||
-        json_array_size(levels) > CAS_DCAP_MAX_LEVELS)
-        return bad(err, "TCB info", "tcbLevels", "is not a list of 1 to 128 levels");
-    ti->level_count = (unsigned)json_array_size(levels);
+    if ((rc = get_levels(t, "TCB info", &levels, &ti->level_count, err)) != CAS_OK)
+        return rc;
     if ((ti->levels = cas_calloc(ti->level_count, sizeof(*ti->levels))) == NULL)
-        return cas_err_set(err, CAS_E_NOMEM, "Out of memory for TCB levels");
+        return cas_err_set(err, CAS_E_NOMEM, "Out of memory for the TCB info levels");
     for (unsigned i = 0; i < ti->level_count; i++) {
         if ((rc = parse_level(json_array_get(levels, i), ti, &ti->levels[i], err)) != CAS_OK)
             return cas_err_wrap(err, "TCB info level %u is not valid", i);
@@ -507,13 +514,10 @@ parse_qe_identity_inner(const json_t *t, struct cas_dcap_qe_identity *qi, struct
     qi->miscselect_mask =
         (uint32_t)mask[0] << 24 | (uint32_t)mask[1] << 16 | (uint32_t)mask[2] << 8 | mask[3];
     qi->isvprodid = (uint16_t)prodid;
-    levels = json_object_get(t, "tcbLevels");
-    if (!json_is_array(levels) || json_array_size(levels) == 0 ||
-        json_array_size(levels) > CAS_DCAP_MAX_LEVELS)
-        return bad(err, "QE identity", "tcbLevels", "is not a list of 1 to 128 levels");
-    qi->level_count = (unsigned)json_array_size(levels);
+    if ((rc = get_levels(t, "QE identity", &levels, &qi->level_count, err)) != CAS_OK)
+        return rc;
     if ((qi->levels = cas_calloc(qi->level_count, sizeof(*qi->levels))) == NULL)
-        return cas_err_set(err, CAS_E_NOMEM, "Out of memory for QE identity levels");
+        return cas_err_set(err, CAS_E_NOMEM, "Out of memory for the QE identity levels");
     for (unsigned i = 0; i < qi->level_count; i++) {
         const json_t *lv = json_array_get(levels, i);
         struct cas_dcap_qe_level *l = &qi->levels[i];

@@ -3,8 +3,8 @@
  * verifier's cache. Two kinds of entries, each refcounted so a thread may use one while another
  * thread evicts it: a verified PCK chain (keyed by the quote's certification data and the
  * collateral that holds its CRLs) and verified collateral (keyed by the collateral's id). Each
- * lives for its validity window; lookups outside it miss, and entries whose window has ended
- * at the time asked are dropped. Only the lookups run under the lock.
+ * lives for its validity window: lookups outside it miss, and an entry asked for after its
+ * window has ended is dropped. Only the lookups run under the lock.
  */
 #include <stdint.h>
 
@@ -19,6 +19,9 @@
 #include "dcap/x509.h"
 #include "util/alloc.h"
 #include "util/err_openssl.h"
+
+/* The PCK certificate's SGX extensions (Intel SGX PCK Certificate and CRL Profile). */
+#define SGX_EXT_OID "1.2.840.113741.1.13.1"
 
 /* SHA-256 of the DER Intel SGX Root CA (PROVENANCE.md of shared/testdata/dcap). */
 static const uint8_t intel_root_sha256[32] = {
@@ -168,24 +171,30 @@ table_remove_locked(struct table *t, size_t i)
     t->e[i] = t->e[--t->n];
 }
 
+/*
+ * The entry for key if it holds at `at`. One asked for at or past the end of its window (its
+ * earliest nextUpdate or notAfter) is dropped: it can never serve a later time. Entries of
+ * other keys are left alone, so callers verifying at different explicit times do not evict
+ * each other; capacity is bounded by cache_put().
+ */
 static struct entry *
 cache_get(struct cas_dcap_verifier *v, struct table *t, const uint8_t key[32], int64_t at)
 {
     struct entry *found = NULL;
 
     pthread_mutex_lock(&v->lock);
-    for (size_t i = 0; i < t->n;) {
+    for (size_t i = 0; i < t->n; i++) {
         struct entry *e = t->e[i];
-        if (e->w.hi <= at) { /* past its nextUpdate (or notAfter): dropped */
-            table_remove_locked(t, i);
+        if (memcmp(e->key, key, 32) != 0)
             continue;
-        }
-        if (found == NULL && memcmp(e->key, key, 32) == 0 && e->w.lo <= at) {
+        if (e->w.hi <= at)
+            table_remove_locked(t, i);
+        else if (e->w.lo <= at) {
             found = e;
             e->refs++;
             e->used = ++v->tick;
         }
-        i++;
+        break;
     }
     if (found != NULL)
         v->hits++;
@@ -195,11 +204,14 @@ cache_get(struct cas_dcap_verifier *v, struct table *t, const uint8_t key[32], i
     return found;
 }
 
-/* Adds e (the caller keeps its own reference); replaces an entry of the same key. */
+/*
+ * Adds e (the caller keeps its own reference), replacing an entry of the same key. When full,
+ * an entry already expired at `at` goes first, else the least recently used.
+ */
 static void
-cache_put(struct cas_dcap_verifier *v, struct table *t, struct entry *e)
+cache_put(struct cas_dcap_verifier *v, struct table *t, struct entry *e, int64_t at)
 {
-    size_t lru = 0;
+    size_t victim = 0;
 
     pthread_mutex_lock(&v->lock);
     for (size_t i = 0; i < t->n; i++) {
@@ -210,10 +222,12 @@ cache_put(struct cas_dcap_verifier *v, struct table *t, struct entry *e)
     }
     if (t->n == CAS_DCAP_CACHE_MAX) {
         for (size_t i = 1; i < t->n; i++) {
-            if (t->e[i]->used < t->e[lru]->used)
-                lru = i;
+            bool gone = t->e[i]->w.hi <= at, victim_gone = t->e[victim]->w.hi <= at;
+            if ((gone && !victim_gone) ||
+                (gone == victim_gone && t->e[i]->used < t->e[victim]->used))
+                victim = i;
         }
-        table_remove_locked(t, lru);
+        table_remove_locked(t, victim);
     }
     e->refs++;
     e->used = ++v->tick;
@@ -235,7 +249,7 @@ cas_dcap_verifier_new(const struct cas_dcap_anchor *anchors, size_t count,
         return cas_err_set(err, CAS_E_NOMEM, "Out of memory for the quote verifier");
     memcpy(v->anchors, anchors, count * sizeof(*anchors));
     v->anchor_count = count;
-    if ((v->sgx_ext = OBJ_txt2obj("1.2.840.113741.1.13.1", 1)) == NULL) {
+    if ((v->sgx_ext = OBJ_txt2obj(SGX_EXT_OID, 1)) == NULL) {
         free(v);
         return cas_err_openssl(err, CAS_E_NOMEM, "Cannot set up the quote verifier");
     }
@@ -318,13 +332,13 @@ failed(struct fail *f, enum cas_dcap_check check, cas_rc rc)
 }
 
 static cas_rc
-pck_extensions(const struct cas_dcap_verifier *v, X509 *leaf, struct cas_dcap_pck_info *info,
+pck_extensions(const ASN1_OBJECT *sgx_ext, X509 *leaf, struct cas_dcap_pck_info *info,
                struct cas_err *err)
 {
-    int i = X509_get_ext_by_OBJ(leaf, v->sgx_ext, -1);
+    int i = X509_get_ext_by_OBJ(leaf, sgx_ext, -1);
     const ASN1_OCTET_STRING *data;
 
-    if (i < 0 || X509_get_ext_by_OBJ(leaf, v->sgx_ext, i) >= 0)
+    if (i < 0 || X509_get_ext_by_OBJ(leaf, sgx_ext, i) >= 0)
         return cas_err_set(err, CAS_E_INVALID, "The PCK certificate has not one SGX extension");
     data = X509_EXTENSION_get_data(X509_get_ext(leaf, i));
     return cas_dcap_pck_ext_parse(ASN1_STRING_get0_data(data), (size_t)ASN1_STRING_length(data),
@@ -336,23 +350,22 @@ cas_dcap_quote_pck(const struct cas_quote *q, struct cas_dcap_pck_info *out, boo
                    struct cas_err *err)
 {
     STACK_OF(X509) *chain = NULL;
-    struct cas_dcap_verifier v;
+    ASN1_OBJECT *sgx_ext;
     char cn[128] = "";
     cas_rc rc;
 
-    memset(&v, 0, sizeof(v));
     *platform_ca = false;
-    if ((v.sgx_ext = OBJ_txt2obj("1.2.840.113741.1.13.1", 1)) == NULL)
+    if ((sgx_ext = OBJ_txt2obj(SGX_EXT_OID, 1)) == NULL)
         return cas_err_openssl(err, CAS_E_NOMEM, "Cannot read the PCK certificate");
     if ((rc = cas_dcap_pem_chain(q->cert_data.buf, q->cert_data.len, "PCK certificate chain",
                                  &chain, err)) == CAS_OK &&
-        (rc = pck_extensions(&v, sk_X509_value(chain, 0), out, err)) == CAS_OK) {
+        (rc = pck_extensions(sgx_ext, sk_X509_value(chain, 0), out, err)) == CAS_OK) {
         X509_NAME_get_text_by_NID(X509_get_issuer_name(sk_X509_value(chain, 0)), NID_commonName, cn,
                                   sizeof(cn));
         *platform_ca = strstr(cn, "Platform") != NULL;
     }
     sk_X509_pop_free(chain, X509_free);
-    ASN1_OBJECT_free(v.sgx_ext);
+    ASN1_OBJECT_free(sgx_ext);
     return rc;
 }
 
@@ -401,7 +414,7 @@ pck_checks(const struct cas_dcap_verifier *v, const struct cas_quote *q,
                         cas_dcap_crl_lists(pck_crl, sk_X509_value(chain, 0)) ? "PCK" : "PCK CA"));
         goto out;
     }
-    if ((rc = pck_extensions(v, sk_X509_value(chain, 0), &pe->info, err)) != CAS_OK) {
+    if ((rc = pck_extensions(v->sgx_ext, sk_X509_value(chain, 0), &pe->info, err)) != CAS_OK) {
         rc = failed(f, CAS_DCAP_CHECK_PCK_CHAIN, rc);
         goto out;
     }
@@ -553,7 +566,7 @@ get_pck(struct cas_dcap_verifier *v, const struct cas_quote *q, const struct cas
         pe->ak = NULL; /* the quote signature check reports it */
         cas_err_clear(err);
     }
-    cache_put(v, &v->pck, &pe->e);
+    cache_put(v, &v->pck, &pe->e, at);
     *out = pe;
     return CAS_OK;
 }
@@ -577,7 +590,7 @@ get_col(struct cas_dcap_verifier *v, const struct cas_dcap_collateral *c, int64_
         col_entry_destroy(&ce->e);
         return rc;
     }
-    cache_put(v, &v->col, &ce->e);
+    cache_put(v, &v->col, &ce->e, at);
     *out = ce;
     return CAS_OK;
 }

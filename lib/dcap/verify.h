@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "cas/err.h"
@@ -104,5 +105,13 @@ void cas_dcap_verifier_stats(struct cas_dcap_verifier *v, unsigned long *hits,
 cas_rc cas_dcap_verify(struct cas_dcap_verifier *v, const uint8_t *quote, size_t len,
                        const struct cas_dcap_collateral *c, int64_t at,
                        struct cas_dcap_verdict *out, struct cas_err *err) CAS_MUST_CHECK;
+
+/*
+ * The verdict as one JSON object, owned by the caller: failed_check (when a check failed),
+ * evidence_type, debug, report (every measurement, lowercase hex), root, fmspc, platform_id,
+ * tcb_status, advisory_ids, verified_at and, when verified, collateral_valid_until (RFC 3339).
+ * Fields not learned before a failure are left out. NULL when out of memory.
+ */
+json_t *cas_dcap_verdict_json(const struct cas_dcap_verdict *v);
 
 #endif

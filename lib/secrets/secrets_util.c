@@ -3,8 +3,10 @@
  * (labels checked, never a password prompt, key bytes in OpenSSL's secure heap), key types,
  * RFC 8785 canonical JSON for config-fragment values, UTF-8 checks.
  */
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -86,18 +88,84 @@ certs_from_pem(const char *text, size_t len, STACK_OF(X509) * *stack, struct cas
                       add_cert, *stack, err);
 }
 
+/*
+ * OpenSSL 3.0 builds a decoder context for every EVP_PKCS82PKEY call by walking every decoder
+ * of every provider: three quarters of a session creation went there (bench/sessions.sh). One
+ * context per thread, made once and reused, decodes the same DER to the same key.
+ */
+struct key_decoder {
+    OSSL_DECODER_CTX *ctx;
+    EVP_PKEY *out; /* the context writes each key here */
+};
+
+static pthread_key_t g_decoder_key;
+static pthread_once_t g_decoder_once = PTHREAD_ONCE_INIT;
+
+static void
+free_decoder(void *p)
+{
+    struct key_decoder *d = p;
+
+    OSSL_DECODER_CTX_free(d->ctx);
+    EVP_PKEY_free(d->out);
+    OPENSSL_free(d);
+}
+
+static void
+make_decoder_key(void)
+{
+    (void)pthread_key_create(&g_decoder_key, free_decoder);
+}
+
+static struct key_decoder *
+thread_decoder(void)
+{
+    struct key_decoder *d;
+
+    (void)pthread_once(&g_decoder_once, make_decoder_key);
+    if ((d = pthread_getspecific(g_decoder_key)) != NULL)
+        return d;
+    if ((d = OPENSSL_zalloc(sizeof(*d))) == NULL)
+        return NULL;
+    d->ctx = OSSL_DECODER_CTX_new_for_pkey(&d->out, "DER", "PrivateKeyInfo", NULL, EVP_PKEY_KEYPAIR,
+                                           NULL, NULL);
+    if (d->ctx == NULL || pthread_setspecific(g_decoder_key, d) != 0) {
+        free_decoder(d);
+        return NULL;
+    }
+    return d;
+}
+
 static cas_rc
 read_key(void *ctx, const uint8_t *der, size_t der_len, struct cas_err *err)
 {
     EVP_PKEY **out = ctx;
     const unsigned char *p = der;
-    PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)der_len);
+    size_t left = der_len;
+    struct key_decoder *d = thread_decoder();
+    PKCS8_PRIV_KEY_INFO *p8;
 
-    if (p8 == NULL || p != der + der_len || (*out = EVP_PKCS82PKEY_ex(p8, NULL, NULL)) == NULL) {
+    /* The structure is checked strictly first: one PKCS#8 object spanning the whole block. */
+    p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)der_len);
+    if (p8 == NULL || p != der + der_len) {
         PKCS8_PRIV_KEY_INFO_free(p8);
         return cas_err_openssl(err, CAS_E_INVALID, "the private key is not valid PKCS#8");
     }
+    if (d == NULL) { /* no context: the slow path still works */
+        *out = EVP_PKCS82PKEY_ex(p8, NULL, NULL);
+        PKCS8_PRIV_KEY_INFO_free(p8);
+        return *out != NULL
+                   ? CAS_OK
+                   : cas_err_openssl(err, CAS_E_INVALID, "the private key is not valid PKCS#8");
+    }
     PKCS8_PRIV_KEY_INFO_free(p8);
+    p = der;
+    EVP_PKEY_free(d->out);
+    d->out = NULL;
+    if (OSSL_DECODER_from_data(d->ctx, &p, &left) != 1 || d->out == NULL)
+        return cas_err_openssl(err, CAS_E_INVALID, "the private key is not valid PKCS#8");
+    *out = d->out;
+    d->out = NULL;
     return CAS_OK;
 }
 

@@ -70,86 +70,21 @@ print_text(const struct cas_dcap_verdict *v)
     printf("Verified at: %s\n", t);
 }
 
-static void
-set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)
-{
-    char hex[2 * 64 + 1];
-
-    cas_hex_encode(p, n, hex);
-    json_object_set_new(o, key, json_string(hex));
-}
-
-static json_t *
-report_json(const struct cas_quote *q)
-{
-    json_t *r = json_object();
-
-    if (q->body_type == CAS_DCAP_BODY_SGX) {
-        set_hex(r, "mrenclave", q->sgx.mrenclave, 32);
-        set_hex(r, "mrsigner", q->sgx.mrsigner, 32);
-        json_object_set_new(r, "isvprodid", json_integer(q->sgx.isvprodid));
-        json_object_set_new(r, "isvsvn", json_integer(q->sgx.isvsvn));
-        set_hex(r, "attributes", q->sgx.attributes, 16);
-        set_hex(r, "report_data", q->sgx.report_data, 64);
-        return r;
-    }
-    set_hex(r, "mrtd", q->td.mrtd, 48);
-    set_hex(r, "rtmr0", q->td.rtmr[0], 48);
-    set_hex(r, "rtmr1", q->td.rtmr[1], 48);
-    set_hex(r, "rtmr2", q->td.rtmr[2], 48);
-    set_hex(r, "rtmr3", q->td.rtmr[3], 48);
-    set_hex(r, "mrconfigid", q->td.mrconfigid, 48);
-    set_hex(r, "mrowner", q->td.mrowner, 48);
-    set_hex(r, "mrownerconfig", q->td.mrownerconfig, 48);
-    set_hex(r, "mrseam", q->td.mrseam, 48);
-    set_hex(r, "td_attributes", q->td.td_attributes, 8);
-    set_hex(r, "tee_tcb_svn", q->td.tee_tcb_svn, 16);
-    set_hex(r, "report_data", q->td.report_data, 64);
-    if (q->body_type == CAS_DCAP_BODY_TD15) {
-        set_hex(r, "tee_tcb_svn2", q->td.tee_tcb_svn2, 16);
-        set_hex(r, "mr_servicetd", q->td.mrservicetd, 48);
-    }
-    return r;
-}
-
 static int
 print_json(const struct cas_dcap_verdict *v, cas_rc rc, const struct cas_err *err)
 {
-    json_t *o = json_object(), *adv = json_array(), *msgs = json_array();
-    char t[21];
+    json_t *o = cas_dcap_verdict_json(v), *msgs = json_array();
     const char *m;
-    char *text;
+    char *text = NULL;
 
-    json_object_set_new(o, "verified", json_boolean(rc == CAS_OK));
-    if (rc != CAS_OK) {
-        json_object_set_new(o, "failed_check", json_string(cas_dcap_check_name(v->failed)));
-        for (unsigned i = 0; (m = cas_err_get(err, i)) != NULL; i++)
+    if (o != NULL && msgs != NULL &&
+        json_object_set_new(o, "verified", json_boolean(rc == CAS_OK)) == 0) {
+        for (unsigned i = 0; rc != CAS_OK && (m = cas_err_get(err, i)) != NULL; i++)
             json_array_append_new(msgs, json_string(m));
+        if (json_object_set(o, "msg", msgs) == 0)
+            text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
     }
-    json_object_set_new(o, "msg", msgs);
-    if (v->evidence_type != NULL) {
-        json_object_set_new(o, "evidence_type", json_string(v->evidence_type));
-        json_object_set_new(o, "debug", json_boolean(v->debug));
-        json_object_set_new(o, "report", report_json(&v->quote));
-    }
-    if (v->has_platform) {
-        json_object_set_new(o, "root", json_string(v->root));
-        set_hex(o, "fmspc", v->fmspc, 6);
-        set_hex(o, "platform_id", v->platform_id, 32);
-    }
-    if (v->has_status) {
-        json_object_set_new(o, "tcb_status", json_string(cas_dcap_status_name(v->status)));
-        for (unsigned i = 0; i < v->advisories.count; i++)
-            json_array_append_new(adv, json_string(v->advisories.id[i]));
-    }
-    json_object_set_new(o, "advisory_ids", adv);
-    cas_dcap_time_format(v->at, t);
-    json_object_set_new(o, "verified_at", json_string(t));
-    if (rc == CAS_OK) {
-        cas_dcap_time_format(v->collateral_expires, t);
-        json_object_set_new(o, "collateral_valid_until", json_string(t));
-    }
-    text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(msgs);
     json_decref(o);
     if (text == NULL) {
         cas_cli_error("out of memory");

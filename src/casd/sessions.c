@@ -892,7 +892,7 @@ out:
 static void
 reply_value_404(struct cas_http_req *req, const char *raw_name, const char *secret)
 {
-    char first[2 * NAME_MAX_LEN + 128];
+    char first[4 * NAME_MAX_LEN + 512];
 
     if (secret != NULL) {
         (void)snprintf(first, sizeof(first),

@@ -13,11 +13,13 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
+#include "util/alloc.h"
 
 struct run {
     uint8_t *quote;
@@ -119,6 +121,21 @@ advisories_equal(const struct cas_dcap_advisories *a, const json_t *want)
     return true;
 }
 
+/* The matched level's date equals Intel QvE's tcb_level_date_tag, where the case records it. */
+static void
+check_tcb_date(const char *name, const json_t *doc, const struct cas_dcap_verdict *v)
+{
+    const json_t *qvl = json_object_get(json_object_get(doc, "intel_qvl"), "qvl_verify_quote");
+    const char *tag = jstr(qvl, "tcb_level_date_tag");
+    int64_t want;
+
+    if (tag == NULL)
+        return;
+    assert_true(cas_dcap_time_parse(tag, strlen(tag), false, &want));
+    if (v->tcb_date != want)
+        fail_msg("%s: matched a level of another date than Intel QvE's %s", name, tag);
+}
+
 static void
 check_case(struct cas_dcap_verifier *v, const char *dir, bool warm)
 {
@@ -148,6 +165,8 @@ check_case(struct cas_dcap_verifier *v, const char *dir, bool warm)
         assert_true(fx_hex_eq(r.verdict.fmspc, 6, jstr(doc, "fmspc")));
         assert_string_equal(r.verdict.root, "Intel SGX Root CA");
         assert_true(r.verdict.collateral_expires > case_time(doc));
+        assert_int_equal(r.verdict.qe_status, CAS_DCAP_UP_TO_DATE); /* QE OK in every case */
+        check_tcb_date(name, doc, &r.verdict);
     } else {
         /* The only reference error in the set: no TCB level matches (TcbNotSupported). */
         assert_non_null(strstr(jstr(ref, "error"), "TcbNotSupported"));
@@ -164,27 +183,54 @@ check_case(struct cas_dcap_verifier *v, const char *dir, bool warm)
     json_decref(doc);
 }
 
-/* Cold, then warm at once: an entry is dropped when a later time is asked past its window. */
+/* Cold with a fresh verifier, then warm: the second run hits both cache entries. */
 static void
 test_every_real_case_gets_the_intel_reference_verdict_cold_and_warm(void **state)
 {
-    struct cas_dcap_verifier *v = fx_intel_verifier();
-    unsigned long hits, misses, before;
+    unsigned long hits, misses;
     char **dirs;
     size_t n = fx_list(DCAP_DIR, "case.json", &dirs);
     (void)state;
 
     assert_true(n >= 13);
     for (size_t i = 0; i < n; i++) {
-        cas_dcap_verifier_stats(v, &before, &misses);
+        struct cas_dcap_verifier *v = fx_intel_verifier();
         check_case(v, dirs[i], false);
         cas_dcap_verifier_stats(v, &hits, &misses);
-        assert_int_equal(hits, before);
+        assert_int_equal(hits, 0);
         check_case(v, dirs[i], true);
         cas_dcap_verifier_stats(v, &hits, &misses);
-        assert_int_equal(hits, before + 2); /* the PCK chain and the collateral */
+        assert_int_equal(hits, 2); /* the PCK chain and the collateral */
+        cas_dcap_verifier_free(v);
     }
     fx_list_free(dirs, n);
+}
+
+/* An entry asked for past its window is dropped: the next use at a valid time rebuilds it. */
+static void
+test_a_cache_entry_is_dropped_once_asked_for_after_its_next_update(void **state)
+{
+    struct cas_dcap_verifier *v = fx_intel_verifier();
+    unsigned long hits, misses;
+    struct run r;
+    (void)state;
+
+    run_case(v, DCAP_DIR "/phala-sgx-v3", 1751623200, &r);
+    assert_int_equal(r.rc, CAS_OK);
+    r.rc = cas_dcap_verify(v, r.quote, r.quote_len, &r.col, 1751623200, &r.verdict, &r.err);
+    cas_dcap_verifier_stats(v, &hits, &misses);
+    assert_int_equal(hits, 2);
+    /* 2025-07-20: past every nextUpdate of this collateral */
+    r.rc = cas_dcap_verify(v, r.quote, r.quote_len, &r.col, 1753000000, &r.verdict, &r.err);
+    assert_int_not_equal(r.rc, CAS_OK);
+    r.rc = cas_dcap_verify(v, r.quote, r.quote_len, &r.col, 1751623200, &r.verdict, &r.err);
+    assert_int_equal(r.rc, CAS_OK);
+    cas_dcap_verifier_stats(v, &hits, &misses);
+    /* The late call dropped the PCK entry (its CRL had expired) and stopped there, so the
+     * collateral entry was never asked for late: it still hits, the PCK chain is rebuilt. */
+    assert_int_equal(hits, 3);
+    assert_int_equal(misses, 4);
+    run_free(&r);
     cas_dcap_verifier_free(v);
 }
 
@@ -501,11 +547,142 @@ test_collateral_survives_the_json_form_byte_for_byte(void **state)
     cas_dcap_verifier_free(v);
 }
 
+static void
+test_the_pinned_intel_root_is_the_certificate_in_testdata(void **state)
+{
+    struct cas_dcap_anchor pinned, file;
+    struct cas_err err = {0};
+    size_t len;
+    uint8_t *pem = fx_read(DCAP_DIR "/intel-sgx-root-ca.pem", &len);
+    (void)state;
+
+    assert_non_null(pem);
+    cas_dcap_anchor_intel(&pinned);
+    assert_int_equal(cas_dcap_anchor_from_pem(pem, len, "Intel SGX Root CA", &file, &err), CAS_OK);
+    assert_memory_equal(pinned.sha256, file.sha256, 32);
+    assert_string_equal(pinned.name, file.name);
+    assert_int_equal(cas_dcap_anchor_from_pem(pem, len, "", &file, &err), CAS_E_INVALID);
+    free(pem);
+}
+
+static void
+test_a_verdict_becomes_one_json_object_with_every_measurement(void **state)
+{
+    struct cas_dcap_verifier *v = fx_intel_verifier();
+    json_t *j;
+    struct run r;
+    (void)state;
+
+    run_case(v, DCAP_DIR "/phala-tdx-v4", 1751623200, &r);
+    assert_int_equal(r.rc, CAS_OK);
+    assert_non_null(j = cas_dcap_verdict_json(&r.verdict));
+    assert_string_equal(jstr(j, "tcb_status"), "UpToDate");
+    assert_string_equal(jstr(j, "evidence_type"), "tdx-v4");
+    assert_string_equal(jstr(j, "verified_at"), "2025-07-04T10:00:00Z");
+    assert_non_null(jstr(j, "collateral_valid_until"));
+    assert_null(json_object_get(j, "failed_check"));
+    assert_string_equal(jstr(json_object_get(j, "report"), "mrtd"),
+                        "91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc"
+                        "5f87f27428b2538873118b7");
+    json_decref(j);
+    reverify(v, &r, 1753000000); /* after nextUpdate */
+    assert_non_null(j = cas_dcap_verdict_json(&r.verdict));
+    assert_string_equal(jstr(j, "failed_check"), "pck-crl");
+    assert_null(json_object_get(j, "tcb_status"));
+    assert_null(json_object_get(j, "collateral_valid_until"));
+    json_decref(j);
+    run_free(&r);
+    cas_dcap_verifier_free(v);
+}
+
+struct shared {
+    struct cas_dcap_verifier *v;
+    struct run sgx, tdx;
+    int failures;
+    pthread_mutex_t lock;
+};
+
+static void *
+hammer(void *arg)
+{
+    struct shared *sh = arg;
+
+    for (int i = 0; i < 40; i++) {
+        struct cas_dcap_verdict verdict;
+        struct cas_err err = {0};
+        const struct run *r = i % 2 ? &sh->sgx : &sh->tdx;
+        if (cas_dcap_verify(sh->v, r->quote, r->quote_len, &r->col, 1751623200, &verdict, &err) !=
+                CAS_OK ||
+            verdict.status != r->verdict.status) {
+            pthread_mutex_lock(&sh->lock);
+            sh->failures++;
+            pthread_mutex_unlock(&sh->lock);
+        }
+    }
+    return NULL;
+}
+
+/* One verifier, four threads, two platforms, a cold start: every verdict as single-threaded. */
+static void
+test_one_verifier_serves_many_threads_with_the_same_verdicts(void **state)
+{
+    struct shared sh = {.v = fx_intel_verifier(), .lock = PTHREAD_MUTEX_INITIALIZER};
+    struct cas_dcap_verifier *single = fx_intel_verifier();
+    pthread_t t[4];
+    (void)state;
+
+    run_case(single, DCAP_DIR "/phala-sgx-v3", 1751623200, &sh.sgx);
+    run_case(single, DCAP_DIR "/phala-tdx-v4", 1751623200, &sh.tdx);
+    assert_int_equal(sh.sgx.rc, CAS_OK);
+    assert_int_equal(sh.tdx.rc, CAS_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer, &sh), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(sh.failures, 0);
+    run_free(&sh.sgx);
+    run_free(&sh.tdx);
+    cas_dcap_verifier_free(single);
+    cas_dcap_verifier_free(sh.v);
+}
+
+/* Fails the 1st, 2nd, ... allocation of a cold verification: each is reported, none leaks. */
+static void
+test_every_allocation_failure_of_a_cold_verification_is_reported_cleanly(void **state)
+{
+    struct cas_dcap_verifier *loader = fx_intel_verifier();
+    struct run r;
+    cas_rc rc = CAS_E_NOMEM;
+    long n;
+    (void)state;
+
+    run_case(loader, DCAP_DIR "/phala-tdx-v4", 1751623200, &r);
+    cas_dcap_verifier_free(loader);
+    for (n = 0; n < 1000 && rc != CAS_OK; n++) {
+        struct cas_dcap_verifier *v = NULL;
+        struct cas_dcap_anchor intel;
+        struct cas_err err = {0};
+        cas_dcap_anchor_intel(&intel);
+        cas_alloc_fail_after(n);
+        rc = cas_dcap_verifier_new(&intel, 1, &v, &err);
+        if (rc == CAS_OK)
+            rc = cas_dcap_verify(v, r.quote, r.quote_len, &r.col, 1751623200, &r.verdict, &err);
+        cas_alloc_fail_after(-1);
+        if (rc != CAS_OK && rc != CAS_E_NOMEM)
+            fail_msg("allocation %ld failed: %s", n, err.msg[0]);
+        cas_dcap_verifier_free(v);
+    }
+    assert_int_equal(rc, CAS_OK);
+    assert_true(n > 3); /* the walk met several allocations before it got through */
+    run_free(&r);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_real_case_gets_the_intel_reference_verdict_cold_and_warm),
+        cmocka_unit_test(test_a_cache_entry_is_dropped_once_asked_for_after_its_next_update),
         cmocka_unit_test(test_every_ready_made_negative_case_fails_the_check_intel_names),
         cmocka_unit_test(test_collateral_outside_its_validity_is_refused_with_a_warm_cache),
         cmocka_unit_test(test_tcb_info_of_another_platform_is_refused_as_a_mismatch),
@@ -514,6 +691,10 @@ main(void)
         cmocka_unit_test(test_reserialised_or_tampered_signed_json_fails_its_signature),
         cmocka_unit_test(test_a_quote_is_refused_when_intel_is_not_a_trusted_root),
         cmocka_unit_test(test_collateral_survives_the_json_form_byte_for_byte),
+        cmocka_unit_test(test_the_pinned_intel_root_is_the_certificate_in_testdata),
+        cmocka_unit_test(test_a_verdict_becomes_one_json_object_with_every_measurement),
+        cmocka_unit_test(test_one_verifier_serves_many_threads_with_the_same_verdicts),
+        cmocka_unit_test(test_every_allocation_failure_of_a_cold_verification_is_reported_cleanly),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
