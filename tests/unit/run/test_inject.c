@@ -92,6 +92,20 @@ expect_file(const char *root, const char *path, const char *content, unsigned mo
     assert_memory_equal(buf, content, strlen(content));
 }
 
+/* A file the test puts in place before cas-run writes. */
+static void
+put_file(const char *root, const char *name, const char *content, mode_t mode)
+{
+    char path[PATH_MAX];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s%s", root, name);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+    close(fd);
+}
+
 static void
 test_files_are_written_with_their_modes_and_parents_0700(void **state)
 {
@@ -124,15 +138,9 @@ test_an_existing_file_is_replaced_with_the_sessions_mode(void **state)
     struct fixture *f = *state;
     struct cas_run_answer a;
     struct cas_err err = {0};
-    char path[PATH_MAX];
     bool on_tmpfs = false;
-    int fd;
 
-    snprintf(path, sizeof(path), "%s/old", f->root);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "previous content, longer", 24), 24);
-    close(fd);
+    put_file(f->root, "/old", "previous content, longer", 0666);
     load_files(&a, "[{\"path\": \"/old\", \"mode\": \"0o400\", \"content\": \"bmV3\"}]");
     assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_OK);
     expect_file(f->root, "/old", "new", 0400);
@@ -145,14 +153,9 @@ test_a_parent_that_is_a_file_fails_naming_it(void **state)
     struct fixture *f = *state;
     struct cas_run_answer a;
     struct cas_err err = {0};
-    char path[PATH_MAX];
     bool on_tmpfs = false;
-    int fd;
 
-    snprintf(path, sizeof(path), "%s/plain", f->root);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    close(fd);
+    put_file(f->root, "/plain", "", 0600);
     load_files(&a, "[{\"path\": \"/plain/x\", \"mode\": 256, \"content\": \"eA==\"}]");
     assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_E_IO);
     assert_non_null(strstr(err.msg[0], "/plain"));
