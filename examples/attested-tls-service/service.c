@@ -104,7 +104,7 @@ main(int argc, char **argv)
     char *end = NULL;
     unsigned long port = strtoul(port_text, &end, 10);
     SSL_CTX *ctx;
-    int lfd, fd;
+    int lfd;
 
     if (port == 0 || port > 65535 || end == NULL || *end != '\0') {
         fprintf(stderr, "attested-tls-service: '%s' is not a port\n", port_text);
@@ -128,7 +128,9 @@ main(int argc, char **argv)
     printf("attested-tls-service: listening on https://127.0.0.1:%lu/\n", port);
     fflush(stdout);
     for (;;) {
-        if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             break;

@@ -49,13 +49,13 @@ check_casd_chain(X509_STORE_CTX *ctx, void *arg)
     struct cas_enclave_conn *c = arg;
     X509_STORE *anchors = X509_STORE_new();
     X509_STORE_CTX *chain = X509_STORE_CTX_new();
-    X509_VERIFY_PARAM *param;
     int trusted = 0;
 
     if (anchors != NULL && chain != NULL && X509_STORE_add_cert(anchors, c->root) == 1 &&
         X509_STORE_CTX_init(chain, anchors, X509_STORE_CTX_get0_cert(ctx),
                             X509_STORE_CTX_get0_untrusted(ctx)) == 1) {
-        param = X509_STORE_CTX_get0_param(chain);
+        X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(chain);
+
         if (X509_VERIFY_PARAM_set1_host(param, "cas", 3) == 1 &&
             X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER) == 1)
             trusted = X509_verify_cert(chain) == 1;

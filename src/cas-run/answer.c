@@ -79,9 +79,9 @@ env_name_ok(const char *name)
 static cas_rc
 parse_env(const json_t *root, struct cas_run_answer *a, struct cas_err *err)
 {
-    const json_t *obj = json_object_get(root, "env"), *v;
+    json_t *obj = json_object_get(root, "env"), *v;
     const char *name;
-    size_t n = json_object_size(obj), i = 0, nlen, vlen;
+    size_t n = json_object_size(obj), i = 0;
 
     if (!json_is_object(obj))
         return cas_err_set(err, CAS_E_INVALID, "'env' is not an object");
@@ -89,10 +89,10 @@ parse_env(const json_t *root, struct cas_run_answer *a, struct cas_err *err)
         return cas_err_set(err, CAS_E_INVALID, "'env' has more than %d entries", CAS_RUN_MAX_ITEMS);
     if ((a->env = cas_calloc(n + 1, sizeof(*a->env))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for 'env'");
-    json_object_foreach((json_t *)(uintptr_t)obj, name, v)
+    json_object_foreach(obj, name, v)
     {
-        nlen = strlen(name);
-        vlen = json_string_length(v);
+        size_t nlen = strlen(name), vlen = json_string_length(v);
+
         /* jansson keys stop at a NUL, so a key with one no longer matches its stored length. */
         if (!env_name_ok(name) || !json_is_string(v) ||
             memchr(json_string_value(v), '\0', vlen) != NULL)
@@ -171,7 +171,6 @@ parse_files(const json_t *root, struct cas_run_answer *a, struct cas_err *err)
     const json_t *arr = json_object_get(root, "files");
     size_t n = json_array_size(arr);
     struct cas_run_file *grown;
-    cas_rc rc;
 
     if (!json_is_array(arr))
         return cas_err_set(err, CAS_E_INVALID, "'files' is not a list");
@@ -183,6 +182,7 @@ parse_files(const json_t *root, struct cas_run_answer *a, struct cas_err *err)
     a->files = grown;
     for (size_t i = 0; i < n; i++) {
         struct cas_run_file *f = &a->files[a->file_count];
+        cas_rc rc;
 
         memset(f, 0, sizeof(*f));
         a->file_count++; /* counted first: release frees a half-parsed entry */

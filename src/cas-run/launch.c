@@ -76,7 +76,8 @@ join_var(const char *name, const char *value)
         return NULL;
     memcpy(s, name, n);
     s[n] = '=';
-    memcpy(s + n + 1, value, m + 1);
+    memcpy(s + n + 1, value, m);
+    s[n + 1 + m] = '\0';
     return s;
 }
 

@@ -85,7 +85,7 @@ harden(void)
 
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core dumps, no ptrace by the same user */
     (void)setrlimit(RLIMIT_CORE, &none);
-    (void)CRYPTO_secure_malloc_init(1024 * 1024, 32); /* private keys in a locked heap */
+    (void)CRYPTO_secure_malloc_init((size_t)1024 * 1024, 32); /* private keys in a locked heap */
     json_set_alloc_funcs(cas_wipe_malloc, cas_wipe_free);
 }
 
@@ -217,22 +217,22 @@ sim_settings(struct run *r, struct cas_tee_options *opt, struct cas_err *err)
 {
     const struct cas_run_settings *s = &r->set;
     const char *adv = s->sim_advisories;
-    char id[CAS_TEE_SIM_ADVISORY_LEN];
     cas_rc rc;
 
     if (s->sim_tcb_status != NULL &&
-        (rc = cas_tee_tcb_status_parse(s->sim_tcb_status, &opt->sim.tcb_status, err)) != CAS_OK)
+        cas_tee_tcb_status_parse(s->sim_tcb_status, &opt->sim.tcb_status, err) != CAS_OK)
         return cas_err_wrap(err, "CAS_SIM_TCB_STATUS");
     if (adv != NULL) {
         cas_tee_sim_config_clear_advisories(&opt->sim);
         while (*adv != '\0') {
             size_t n = strcspn(adv, ",");
+            char id[CAS_TEE_SIM_ADVISORY_LEN];
 
             if (n >= sizeof(id))
                 return cas_err_set(err, CAS_E_INVALID, "CAS_SIM_ADVISORIES has an ID too long");
             memcpy(id, adv, n);
             id[n] = '\0';
-            if (n > 0 && (rc = cas_tee_sim_config_add_advisory(&opt->sim, id, err)) != CAS_OK)
+            if (n > 0 && cas_tee_sim_config_add_advisory(&opt->sim, id, err) != CAS_OK)
                 return cas_err_wrap(err, "CAS_SIM_ADVISORIES");
             adv += n + (adv[n] == ',' ? 1 : 0);
         }
@@ -242,7 +242,7 @@ sim_settings(struct run *r, struct cas_tee_options *opt, struct cas_err *err)
         (rc = cas_run_parse_u16("CAS_SIM_ISVSVN", s->sim_isvsvn, &opt->enclave.isvsvn, err)) !=
             CAS_OK)
         return rc;
-    if ((rc = cas_tee_sim_measure_fd(r->fd, opt->enclave.mrenclave, err)) != CAS_OK)
+    if (cas_tee_sim_measure_fd(r->fd, opt->enclave.mrenclave, err) != CAS_OK)
         return cas_err_wrap(err, "cannot measure program '%s'", r->program);
     if (s->sim_signing_key != NULL)
         rc = cas_tee_sim_mrsigner_from_file(s->sim_signing_key, opt->enclave.mrsigner, err);
@@ -262,7 +262,7 @@ prepare(struct run *r, struct cas_err *err)
     size_t chain_len = 0;
     cas_rc rc;
 
-    if ((rc = cas_file_read(r->set.cas_cert, CERT_MAX, &chain, &chain_len, err)) != CAS_OK)
+    if (cas_file_read(r->set.cas_cert, CERT_MAX, &chain, &chain_len, err) != CAS_OK)
         return cas_err_wrap(err, "cannot read CAS_CERT");
     r->root = cas_https_chain_root((const char *)chain, chain_len);
     free(chain);
@@ -270,31 +270,30 @@ prepare(struct run *r, struct cas_err *err)
         return cas_err_set(err, CAS_E_INVALID,
                            "CAS_CERT '%s' holds no self-signed root certificate", r->set.cas_cert);
     spec.not_before = time(NULL) - 300;
-    spec.not_after = spec.not_before + 24 * 3600;
-    if ((rc = cas_key_new_p256(&r->key, err)) != CAS_OK ||
-        (rc = cas_cert_issue(&spec, r->key, NULL, r->key, &r->cert, err)) != CAS_OK ||
-        (rc = cas_cert_key_hash(r->cert, rd, err)) != CAS_OK)
+    spec.not_after = spec.not_before + (time_t)24 * 3600;
+    if (cas_key_new_p256(&r->key, err) != CAS_OK ||
+        cas_cert_issue(&spec, r->key, NULL, r->key, &r->cert, err) != CAS_OK ||
+        cas_cert_key_hash(r->cert, rd, err) != CAS_OK)
         return cas_err_wrap(err, "cannot make the launcher's TLS key");
     cas_tee_options_init(&opt);
     opt.tee = r->set.tee;
     if (strcmp(r->set.tee, "sim") == 0 && (rc = sim_settings(r, &opt, err)) != CAS_OK)
         return rc;
-    if ((rc = cas_tee_provider_new(&opt, &r->tee, err)) != CAS_OK ||
-        (rc = cas_tee_provider_get_evidence(r->tee, rd, &r->ev, err)) != CAS_OK)
+    if (cas_tee_provider_new(&opt, &r->tee, err) != CAS_OK ||
+        cas_tee_provider_get_evidence(r->tee, rd, &r->ev, err) != CAS_OK)
         return cas_err_wrap(err, "cannot obtain evidence from TEE '%s'", r->set.tee);
     if (r->set.access_token_file != NULL) {
-        if ((rc = cas_file_read_secret(r->set.access_token_file, TOKEN_MAX, &r->token, err)) !=
-            CAS_OK)
-            return cas_err_wrap(err, "cannot read the access token file");
         size_t n = 0;
-        const uint8_t *t = cas_secret_peek(r->token, &n);
+        const uint8_t *t;
+
+        if (cas_file_read_secret(r->set.access_token_file, TOKEN_MAX, &r->token, err) != CAS_OK)
+            return cas_err_wrap(err, "cannot read the access token file");
+        t = cas_secret_peek(r->token, &n);
         while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r'))
             n--;
         cas_secret_truncate(r->token, n);
-    } else if (r->set.access_token != NULL &&
-               (rc = cas_secret_from(r->set.access_token, strlen(r->set.access_token), &r->token,
-                                     err)) != CAS_OK) {
-        return rc;
+    } else if (r->set.access_token != NULL) {
+        return cas_secret_from(r->set.access_token, strlen(r->set.access_token), &r->token, err);
     }
     return CAS_OK;
 }
@@ -332,19 +331,23 @@ static cas_rc
 attest(struct run *r, long *status, struct cas_secret **answer, struct cas_err *err)
 {
     char url[300];
-    json_t *body, *evidence, *collateral = json_null(), *token = json_null();
+    json_t *body, *evidence, *collateral = json_null(), *token;
     size_t n = 0;
     cas_rc rc;
 
     if ((rc = cas_run_enclave_url(r->set.cas_addr, url, sizeof(url), err)) != CAS_OK ||
         (rc = cas_enclave_conn_new(url, r->root, r->key, r->cert, &r->conn, err)) != CAS_OK)
         return rc;
-    if (r->ev.collateral != NULL &&
-        (collateral = json_loadb(r->ev.collateral, r->ev.collateral_len, 0, NULL)) == NULL)
-        return cas_err_set(err, CAS_E_INTERNAL, "the simulator's collateral is not JSON");
+    if (r->ev.collateral != NULL) {
+        json_decref(collateral);
+        if ((collateral = json_loadb(r->ev.collateral, r->ev.collateral_len, 0, NULL)) == NULL)
+            return cas_err_set(err, CAS_E_INTERNAL, "the simulator's collateral is not JSON");
+    }
     if (r->token != NULL) {
         const uint8_t *t = cas_secret_peek(r->token, &n);
         token = json_stringn((const char *)t, n);
+    } else {
+        token = json_null();
     }
     evidence = json_pack("{s:s, s:o}", "type", r->ev.type, "quote",
                          b64_string(r->ev.quote, r->ev.quote_len));
@@ -359,13 +362,13 @@ render(struct run *r, long *status, struct cas_secret **answer, struct cas_err *
 {
     json_t *list = json_array(), *body;
     struct cas_secret *content = NULL;
-    cas_rc rc;
 
     for (size_t i = 0; list != NULL && i < r->answer.template_count; i++) {
         const char *path = r->answer.templates[i];
         size_t n = 0;
+        cas_rc rc = cas_file_read_secret(path, TEMPLATE_MAX, &content, err);
 
-        if ((rc = cas_file_read_secret(path, TEMPLATE_MAX, &content, err)) != CAS_OK) {
+        if (rc != CAS_OK) {
             json_decref(list);
             return cas_err_wrap(err, "cannot read the template of injection file '%s'", path);
         }
@@ -430,7 +433,7 @@ launch_prepare(struct run *r, struct cas_err *err)
     /* The connection goes before anything lands on disk: the program inherits no socket. */
     cas_enclave_conn_free(r->conn);
     r->conn = NULL;
-    if ((rc = cas_run_write_files(&r->answer, "", true, &on_tmpfs, err)) != CAS_OK)
+    if (cas_run_write_files(&r->answer, "", true, &on_tmpfs, err) != CAS_OK)
         return cas_err_wrap(err, "cannot write the injection files");
     if (chdir(r->answer.pwd) != 0)
         return cas_err_set(err, CAS_E_IO, "cannot change to the session's pwd '%s': %s",

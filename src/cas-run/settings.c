@@ -65,49 +65,57 @@ host_char_ok(char c)
            c == '-' || c == '_';
 }
 
+/* HOST of HOST[:PORT]: its length (with brackets for IPv6) and where PORT starts (NULL: none). */
+static bool
+split_host(const char *addr, size_t *host_len, const char **port)
+{
+    const char *end;
+    bool v6 = addr[0] == '[';
+
+    if (v6) {
+        if ((end = strchr(addr, ']')) == NULL || end == addr + 1 ||
+            (end[1] != ':' && end[1] != '\0'))
+            return false;
+        *host_len = (size_t)(end - addr) + 1;
+    } else {
+        end = strchr(addr, ':');
+        *host_len = end != NULL ? (size_t)(end - addr) : strlen(addr);
+    }
+    *port = addr[*host_len] == ':' ? addr + *host_len + 1 : NULL;
+    for (size_t i = v6 ? 1 : 0; i < (v6 ? *host_len - 1 : *host_len); i++) {
+        if (!host_char_ok(addr[i]) && !(v6 && addr[i] == ':'))
+            return false;
+    }
+    return *host_len > 0;
+}
+
+static bool
+parse_port(const char *text, unsigned long *port)
+{
+    char *stop;
+
+    if (text[0] < '0' || text[0] > '9')
+        return false;
+    errno = 0;
+    *port = strtoul(text, &stop, 10);
+    return errno == 0 && *port > 0 && *port <= 65535 && *stop == '\0';
+}
+
 cas_rc
 cas_run_enclave_url(const char *addr, char *out, size_t out_len, struct cas_err *err)
 {
-    const char *host = addr, *port = NULL, *end;
-    size_t host_len;
+    const char *port = NULL;
+    size_t host_len = 0;
     unsigned long p = CAS_RUN_DEFAULT_PORT;
-    char *stop;
     int n;
 
     if (addr == NULL || addr[0] == '\0')
         return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR is not set");
-    if (addr[0] == '[') {
-        if ((end = strchr(addr, ']')) == NULL || end == addr + 1)
-            return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' is not HOST[:PORT]", addr);
-        host_len = (size_t)(end - addr) + 1;
-        for (const char *q = addr + 1; q < end; q++) {
-            if (!(host_char_ok(*q) || *q == ':'))
-                return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' is not HOST[:PORT]", addr);
-        }
-        if (end[1] == ':')
-            port = end + 2;
-        else if (end[1] != '\0')
-            return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' is not HOST[:PORT]", addr);
-    } else {
-        end = strchr(addr, ':');
-        host_len = end != NULL ? (size_t)(end - addr) : strlen(addr);
-        port = end != NULL ? end + 1 : NULL;
-        for (size_t i = 0; i < host_len; i++) {
-            if (!host_char_ok(host[i]))
-                return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' is not HOST[:PORT]", addr);
-        }
-        if (host_len == 0)
-            return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' is not HOST[:PORT]", addr);
-    }
-    if (port != NULL) {
-        if (port[0] < '0' || port[0] > '9')
-            return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' has no valid port", addr);
-        errno = 0;
-        p = strtoul(port, &stop, 10);
-        if (errno != 0 || p == 0 || p > 65535 || *stop != '\0')
-            return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' has no valid port", addr);
-    }
-    n = snprintf(out, out_len, "https://%.*s:%lu", (int)host_len, host, p);
+    if (!split_host(addr, &host_len, &port))
+        return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' is not HOST[:PORT]", addr);
+    if (port != NULL && !parse_port(port, &p))
+        return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' has no valid port", addr);
+    n = snprintf(out, out_len, "https://%.*s:%lu", (int)host_len, addr, p);
     if (n < 0 || (size_t)n >= out_len)
         return cas_err_set(err, CAS_E_INVALID, "CAS_ADDR '%s' is too long", addr);
     return CAS_OK;
