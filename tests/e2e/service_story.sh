@@ -6,7 +6,8 @@
 # curl trusting only the session's CA. Then the refusals: an impostor binary (403 naming its
 # MRENCLAVE, nothing written or run), a server with a self-made certificate, simulator evidence
 # under mode: hardware, an out-of-date platform unless tolerated, a missing host argument, a
-# one-time password, an unknown session, and a CAS_CERT that is not the CAS's.
+# wrong access token, a volume (422), a one-time password, an unknown session, and a CAS_CERT
+# that is not the CAS's.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -205,6 +206,44 @@ sed -i 's/^name: strict/name: lenient/' "$T/lenient.yaml"
 expect 0 cas session create "$T/lenient.yaml"
 expect 0 env "${RUN_ENV[@]}" CAS_CONFIG_ID=lenient/job CAS_SIM_ADVISORIES= cas-run "$TRUE_BIN"
 pass "OutOfDate refused unless tolerated (outdated-tcb), accepted when up to date"
+
+# The service access token: from a file or the variable, never printed; a wrong one is refused.
+cat >"$T/token.yaml" <<YAML
+name: token
+version: "0.3"
+security:
+  attestation: {mode: sim, tolerate: [debug-mode, outdated-tcb], ignore_advisories: "*"}
+  service_access_token: "t0ken-s3cret"
+services:
+  - {name: job, command: "true", attestation: {mrenclave: $MR_TRUE}}
+YAML
+expect 0 cas session create "$T/token.yaml"
+expect 1 env "${RUN_ENV[@]}" CAS_CONFIG_ID=token/job SCONE_SERVICE_ACCESS_TOKEN=wrong-t0ken cas-run "$TRUE_BIN"
+grep -qx "Wrong or missing service access token" "$T/err" || fail "wrong token: $(cat "$T/err")"
+grep -q "wrong-t0ken" "$T/err" && fail "the token was printed"
+printf 't0ken-s3cret\n' >"$T/token.txt"
+expect 0 env "${RUN_ENV[@]}" CAS_CONFIG_ID=token/job cas-run --access-token-file "$T/token.txt" "$TRUE_BIN"
+expect 0 env "${RUN_ENV[@]}" CAS_CONFIG_ID=token/job CAS_ACCESS_TOKEN=t0ken-s3cret cas-run "$TRUE_BIN"
+pass "the access token from --access-token-file or SCONE_SERVICE_ACCESS_TOKEN; a wrong one is refused"
+
+# A service whose image mounts a volume: 422, decided after attestation, on one line.
+cat >"$T/vol.yaml" <<YAML
+name: vol
+version: "0.3"
+security:
+  attestation: {mode: sim, tolerate: [debug-mode, outdated-tcb], ignore_advisories: "*"}
+volumes:
+  - name: data
+services:
+  - {name: job, image_name: img, command: "true", attestation: {mrenclave: $MR_TRUE}}
+images:
+  - {name: img, volumes: [{name: data, path: /data}]}
+YAML
+expect 0 cas session create "$T/vol.yaml"
+expect 1 env "${RUN_ENV[@]}" CAS_CONFIG_ID=vol/job cas-run "$TRUE_BIN"
+grep -qx "cas-run: Service 'vol/job' cannot be started by this launcher: image 'img' mounts volume 'data' at '/data'; SCONE volumes are not supported by cas-run" "$T/err" ||
+  fail "volumes: $(cat "$T/err")"
+pass "a service with a volume is refused with 422's two messages"
 
 # The enclave API's other refusals, and a CAS_CERT that is not this CAS's.
 expect 1 env "${RUN_ENV[@]}" CAS_CONFIG_ID=tls_service/web@123 cas-run "$TRUE_BIN"
