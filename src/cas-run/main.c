@@ -492,6 +492,9 @@ main(int argc, char **argv)
     }
     fflush(NULL);
     fexecve(r.fd, r.argv, r.envp);
+    /* A script's interpreter opens it as /dev/fd/N, which close-on-exec would have closed. */
+    if (errno == ENOENT && fcntl(r.fd, F_SETFD, 0) == 0)
+        fexecve(r.fd, r.argv, r.envp);
     fprintf(stderr, "cas-run: cannot execute program '%s': %s\n", r.program, strerror(errno));
     st = EXIT_FAILURE;
 out:
