@@ -42,6 +42,11 @@ if(CAS_SANITIZE OR CAS_FUZZ)
     set(CAS_SAN_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
     add_compile_options(${CAS_SAN_FLAGS} -O1 -g)
     add_link_options(${CAS_SAN_FLAGS})
+    if(CAS_FUZZ)
+        # Coverage for libFuzzer in every library, not only in the harness: without it a target
+        # sees a handful of edges and fuzzes blind.
+        add_compile_options(-fsanitize=fuzzer-no-link)
+    endif()
 else()
     # _FORTIFY_SOURCE needs the optimiser; Debian 12's glibc knows level 3.
     if(CMAKE_BUILD_TYPE MATCHES "Rel")

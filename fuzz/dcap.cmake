@@ -3,7 +3,3 @@ cas_fuzz_target(dcap_quote SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_dcap_quote.c
                 LIBS cas_dcap SEEDS ${CAS_TESTDATA}/dcap)
 cas_fuzz_target(dcap_collateral SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_dcap_collateral.c
                 LIBS cas_dcap SEEDS ${CAS_TESTDATA}/dcap)
-# libFuzzer needs coverage from the code under test, not only from the target file.
-if(CAS_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
-    target_compile_options(cas_dcap PRIVATE -fsanitize=fuzzer-no-link)
-endif()

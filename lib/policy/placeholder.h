@@ -9,6 +9,7 @@
 #define CAS_POLICY_PLACEHOLDER_H
 
 #include <stddef.h>
+
 #include <stdbool.h>
 
 #include "cas/err.h"
@@ -22,26 +23,26 @@ enum cas_policy_format {
     CAS_FMT_BASE64URL,
     CAS_FMT_BASE32,
     CAS_FMT_BASE32NOPAD,
-    CAS_FMT_PKCS8_PEM,   /* pem, pkcs8:pem */
-    CAS_FMT_PKCS8_DER,   /* der, pkcs8:der */
+    CAS_FMT_PKCS8_PEM, /* pem, pkcs8:pem */
+    CAS_FMT_PKCS8_DER, /* der, pkcs8:der */
     CAS_FMT_SPKI_PEM,
     CAS_FMT_SPKI_DER,
-    CAS_FMT_CRT_PEM,     /* crt, crt:pem */
+    CAS_FMT_CRT_PEM, /* crt, crt:pem */
     CAS_FMT_CRT_DER,
     CAS_FMT_PRIVKEY_PEM, /* privatekey, privatekey:pem, privatekey:pkcs8:pem */
     CAS_FMT_PRIVKEY_DER, /* privatekey:der, privatekey:pkcs8:der */
     CAS_FMT_CHAIN,
-    CAS_FMT_PKCS12,      /* pkcs12-with-private-key */
+    CAS_FMT_PKCS12, /* pkcs12-with-private-key */
     /* old suffixes (deprecated by SCONE): `.crt` = crt, `.key` = privatekey, `.hex` = hex */
-    CAS_FMT_OLD_CHAIN,   /* `.chain`: root first, then intermediates, then the certificate */
+    CAS_FMT_OLD_CHAIN, /* `.chain`: root first, then intermediates, then the certificate */
 };
 
 #define CAS_POLICY_PH_NAME_MAX 128
 
 struct cas_policy_placeholder {
-    size_t offset, len;                     /* its bytes in the text, `$$` to `$$` */
-    char name[CAS_POLICY_PH_NAME_MAX + 1];  /* as written, before `:` (may hold an old suffix) */
-    char secret[CAS_POLICY_PH_NAME_MAX + 1];/* the secret it names, once resolved (§9 `a.b`) */
+    size_t offset, len;                      /* its bytes in the text, `$$` to `$$` */
+    char name[CAS_POLICY_PH_NAME_MAX + 1];   /* as written, before `:` (may hold an old suffix) */
+    char secret[CAS_POLICY_PH_NAME_MAX + 1]; /* the secret it names, once resolved (§9 `a.b`) */
     enum cas_policy_format format;
     bool has_format;  /* `:FORMAT` written */
     bool old_suffix;  /* resolved as NAME.SUFFIX */

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
 #include <stdbool.h>
 
 #include "cas/err.h"
@@ -24,10 +25,10 @@ struct cas_secret;
 struct json_t;
 
 /* Limits of policy.md §1. */
-#define CAS_POLICY_MAX_DOC (1024u * 1024u)
+#define CAS_POLICY_MAX_DOC 1048576u /* 1 MiB */
 #define CAS_POLICY_MAX_DEPTH 64u
 #define CAS_POLICY_MAX_NODES 500000u
-#define CAS_POLICY_MAX_SCALAR (256u * 1024u)
+#define CAS_POLICY_MAX_SCALAR 262144u /* 256 KiB */
 #define CAS_POLICY_MAX_SECRETS 16384u
 #define CAS_POLICY_MAX_SERVICES 1024u
 #define CAS_POLICY_MAX_IMAGES 1024u
@@ -67,8 +68,8 @@ struct cas_policy_pos {
 
 /* A scalar, or a whole-value placeholder (§9 structural positions): exactly one is set. */
 struct cas_policy_value {
-    const char *text;                         /* hex lowercased; NULL when ph is set */
-    const struct cas_policy_placeholder *ph;  /* NULL when text is set */
+    const char *text;                        /* hex lowercased; NULL when ph is set */
+    const struct cas_policy_placeholder *ph; /* NULL when text is set */
     struct cas_policy_pos pos;
 };
 
@@ -89,8 +90,8 @@ struct cas_policy_signer {
 
 struct cas_policy_variant {
     struct cas_policy_pos pos;
-    struct cas_policy_value whole;         /* the variant is one placeholder */
-    struct cas_policy_value *mrenclave;    /* 64 or 96 lowercase hex, or placeholders */
+    struct cas_policy_value whole;      /* the variant is one placeholder */
+    struct cas_policy_value *mrenclave; /* 64 or 96 lowercase hex, or placeholders */
     size_t mrenclave_count;
     bool has_signer;
     struct cas_policy_signer signer;
@@ -108,9 +109,9 @@ enum cas_policy_fspf_update { CAS_POLICY_FSPF_REINIT, CAS_POLICY_FSPF_NO_ROLLBAC
 struct cas_policy_service {
     struct cas_policy_pos pos;
     const char *name;
-    const char *image_name;          /* NULL: none */
-    struct cas_policy_text *argv;    /* command after splitting (§5) */
-    unsigned *host_arg;              /* per argument: N of `@@N`, 0 for a literal argument */
+    const char *image_name;       /* NULL: none */
+    struct cas_policy_text *argv; /* command after splitting (§5) */
+    unsigned *host_arg;           /* per argument: N of `@@N`, 0 for a literal argument */
     size_t argc;
     struct cas_policy_env *env;
     size_t env_count;
@@ -164,9 +165,9 @@ struct cas_policy_ref {
     const char *session;   /* as written: absolute, ./x, ../x; NULL with namespace */
     const char *namespace; /* export only; ".." is the parent */
     bool has_hash;
-    char session_hash[65]; /* lowercase hex */
-    const char *secret;    /* import: the exporter's name; NULL otherwise */
-    const char *volume;    /* volume import */
+    char session_hash[65];                       /* lowercase hex */
+    const char *secret;                          /* import: the exporter's name; NULL otherwise */
+    const char *volume;                          /* volume import */
     const char *to_update_policy, *volume_alias; /* volume export {to: …} */
 };
 
@@ -281,15 +282,15 @@ struct cas_policy_security {
 
 struct cas_policy {
     const char *name;
-    char version[8];     /* "0.3" or "0.3.N" */
-    int version_minor;   /* N of 0.3.N; -1 for "0.3" */
+    char version[8];   /* "0.3" or "0.3.N" */
+    int version_minor; /* N of 0.3.N; -1 for "0.3" */
     bool has_predecessor;
     bool predecessor_is_null; /* written as a null form (verify keeps an explicit null) */
     char predecessor[65];
-    bool has_creator;          /* the file gives a creator */
-    uint8_t creator[32];       /* its key hash */
-    bool references_creator;   /* policy.md §12 step 9 */
-    const char *salt;          /* 32 lowercase hex, or NULL */
+    bool has_creator;        /* the file gives a creator */
+    uint8_t creator[32];     /* its key hash */
+    bool references_creator; /* policy.md §12 step 9 */
+    const char *salt;        /* 32 lowercase hex, or NULL */
     const char *namespace_hash;
     struct cas_policy_service *services;
     size_t service_count;
@@ -339,8 +340,8 @@ const struct cas_policy_secret *cas_policy_secret_find(const struct cas_policy *
  * hash, or NULL). Fails with SCONE's "Cannot calculate session hash! …" message (CAS_E_INVALID)
  * when the session references CREATOR and neither is known.
  */
-cas_rc cas_policy_canonical_json(const struct cas_policy *p, const uint8_t *uploader,
-                                 char **out, size_t *out_len, struct cas_err *err) CAS_MUST_CHECK;
+cas_rc cas_policy_canonical_json(const struct cas_policy *p, const uint8_t *uploader, char **out,
+                                 size_t *out_len, struct cas_err *err) CAS_MUST_CHECK;
 cas_rc cas_policy_hash(const struct cas_policy *p, const uint8_t *uploader, uint8_t digest[32],
                        char hex[65], struct cas_err *err) CAS_MUST_CHECK;
 

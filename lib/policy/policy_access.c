@@ -16,9 +16,18 @@ static const char *const g_lists[] = {"read", "update", "create_sessions", "list
 static struct cas_policy_access_list *
 list_of(struct cas_policy_access *a, size_t i)
 {
-    struct cas_policy_access_list *l[] = {&a->read, &a->update, &a->create_sessions,
-                                          &a->list_sessions, &a->del};
-    return l[i];
+    switch (i) {
+    case 0:
+        return &a->read;
+    case 1:
+        return &a->update;
+    case 2:
+        return &a->create_sessions;
+    case 3:
+        return &a->list_sessions;
+    default:
+        return &a->del;
+    }
 }
 
 static bool
@@ -43,8 +52,9 @@ check_entry(struct ck *c, struct cas_policy_access_entry *e, const struct pnode 
         else if (n->count >= 2 && n->kids[0]->type == PN_SCALAR && is_later_rule(n->kids[0]->text))
             ck_later(c, n, n->kids[0]->text, 10);
         else
-            ck_err(c, n, "expected CREATOR, ANY, NONE, a key hash, a PEM certificate or a "
-                         "placeholder");
+            ck_err(c, n,
+                   "expected CREATOR, ANY, NONE, a key hash, a PEM certificate or a "
+                   "placeholder");
         return false;
     }
     if (ck_struct_ph(c, n, &v)) {
@@ -56,7 +66,7 @@ check_entry(struct ck *c, struct cas_policy_access_entry *e, const struct pnode 
     if ((s = ck_str(c, n)) == NULL)
         return false;
     if (strcmp(s, "CREATOR") == 0 || strcmp(s, "ANY") == 0 || strcmp(s, "NONE") == 0) {
-        e->kind = s[0] == 'C' ? CAS_POLICY_ACCESS_CREATOR
+        e->kind = s[0] == 'C'   ? CAS_POLICY_ACCESS_CREATOR
                   : s[0] == 'A' ? CAS_POLICY_ACCESS_ANY
                                 : CAS_POLICY_ACCESS_NONE;
         ck_append(c, arr, ck_json_str(c, s));
@@ -94,6 +104,27 @@ check_entry(struct ck *c, struct cas_policy_access_entry *e, const struct pnode 
     return true;
 }
 
+/* ANY and NONE stand alone; ANY where it lets anyone change things is a warning (§13). */
+static void
+check_list_rules(struct ck *c, size_t which, const struct cas_policy_access_list *l,
+                 const struct pnode *n)
+{
+    static const char *const any_lets[] = {NULL, "update this session",
+                                           "create sessions in its namespace", NULL,
+                                           "delete this session"};
+
+    for (size_t i = 0; i < l->count; i++) {
+        enum cas_policy_access_kind kd = l->entries[i].kind;
+        if ((kd == CAS_POLICY_ACCESS_ANY || kd == CAS_POLICY_ACCESS_NONE) && l->count > 1)
+            ck_err(c, n, "%s must be alone in its list",
+                   kd == CAS_POLICY_ACCESS_ANY ? "ANY" : "NONE");
+        if (kd == CAS_POLICY_ACCESS_ANY && any_lets[which] != NULL)
+            ck_warn(c, n, "ANY lets anyone %s; name the keys that may", any_lets[which]);
+        if (kd == CAS_POLICY_ACCESS_CREATOR || kd == CAS_POLICY_ACCESS_PLACEHOLDER)
+            c->p->references_creator = true;
+    }
+}
+
 static void
 check_list(struct ck *c, size_t which, const struct pnode *n, json_t *o)
 {
@@ -103,21 +134,22 @@ check_list(struct ck *c, size_t which, const struct pnode *n, json_t *o)
     json_t *arr;
 
     if (pn_is_null(n)) {
-        ck_err(c, n, "is empty; write NONE to grant nobody, or leave the key out for the "
-                     "default");
+        ck_err(c, n,
+               "is empty; write NONE to grant nobody, or leave the key out for the "
+               "default");
         goto out;
     }
     k = ck_many(n, &items);
     if (items == NULL && !cas_policy_is_whole_placeholder(n->text, n->len))
         ck_since(c, n, "an access list as a single value", 10);
     if (k == 0) {
-        ck_err(c, n, "is empty; write NONE to grant nobody, or leave the key out for the "
-                     "default");
+        ck_err(c, n,
+               "is empty; write NONE to grant nobody, or leave the key out for the "
+               "default");
         goto out;
     }
     l->is_present = true;
-    if ((l->entries = ck_alloc(c, k * sizeof(*l->entries))) == NULL ||
-        (arr = ck_arr(c)) == NULL)
+    if ((l->entries = ck_alloc(c, k * sizeof(*l->entries))) == NULL || (arr = ck_arr(c)) == NULL)
         goto out;
     for (size_t i = 0; i < k; i++) {
         size_t m2 = items ? ck_push_i(c, i) : c->plen;
@@ -125,19 +157,7 @@ check_list(struct ck *c, size_t which, const struct pnode *n, json_t *o)
             l->count++;
         ck_pop(c, m2);
     }
-    for (size_t i = 0; i < l->count; i++) {
-        enum cas_policy_access_kind kd = l->entries[i].kind;
-        if ((kd == CAS_POLICY_ACCESS_ANY || kd == CAS_POLICY_ACCESS_NONE) && l->count > 1)
-            ck_err(c, n, "%s must be alone in its list", kd == CAS_POLICY_ACCESS_ANY ? "ANY"
-                                                                                  : "NONE");
-        if (kd == CAS_POLICY_ACCESS_ANY && which != 0 && which != 3)
-            ck_warn(c, n, "ANY lets anyone %s; name the keys that may",
-                    which == 1   ? "update this session"
-                    : which == 2 ? "create sessions in its namespace"
-                                 : "delete this session");
-        if (kd == CAS_POLICY_ACCESS_CREATOR || kd == CAS_POLICY_ACCESS_PLACEHOLDER)
-            c->p->references_creator = true;
-    }
+    check_list_rules(c, which, l, n);
     ck_set(c, o, g_lists[which], arr);
 out:
     ck_pop(c, mark);
@@ -243,10 +263,7 @@ check_tolerate(struct ck *c, const struct pnode *n, bool maa, json_t *o)
         }
         ck_pop(c, m2);
     }
-    if (json_array_size(arr) > 0)
-        ck_set(c, o, "tolerate", arr);
-    else
-        json_decref(arr);
+    ck_set_nonempty(c, o, "tolerate", arr);
     ck_pop(c, mark);
 }
 
@@ -289,16 +306,18 @@ check_advisories(struct ck *c, const struct pnode *n, json_t *o)
     if (sec->ignore_all_advisories) {
         ck_set(c, o, "ignore_advisories", ck_json_str(c, "*"));
         if ((sec->tolerate & CAS_POLICY_TOL_DEBUG_MODE) == 0)
-            ck_err(c, n, "ignore_advisories: \"*\" is only allowed together with tolerate: "
-                         "[debug-mode]");
+            ck_err(c, n,
+                   "ignore_advisories: \"*\" is only allowed together with tolerate: "
+                   "[debug-mode]");
     } else if (json_array_size(arr) > 0) {
         ck_set(c, o, "ignore_advisories", arr);
         arr = NULL;
     }
     if (k > 0 && (sec->tolerate & (CAS_POLICY_TOL_SW_HARDENING | CAS_POLICY_TOL_INSECURE_CONFIG |
                                    CAS_POLICY_TOL_OUTDATED_TCB)) == 0)
-        ck_warn(c, n, "has no effect: no status category (outdated-tcb, "
-                      "insecure-configuration, software-hardening-needed) is tolerated");
+        ck_warn(c, n,
+                "has no effect: no status category (outdated-tcb, "
+                "insecure-configuration, software-hardening-needed) is tolerated");
 out:
     json_decref(arr);
     ck_pop(c, mark);
@@ -334,9 +353,50 @@ static const struct keyspec g_attest_keys[] = {
     {NULL, 0, 0, NULL},
 };
 
+/* mode (§11); true for mode: maa, which is later and reported here once. */
+static bool
+check_mode(struct ck *c, const struct pnode *f)
+{
+    static const char *const modes[] = {"hardware", "sim", "none"};
+    size_t mark = ck_push(c, "mode");
+    bool maa = false;
+
+    if (ck_str(c, f) != NULL) {
+        size_t m = 0;
+        while (m < 3 && strcmp(f->text, modes[m]) != 0)
+            m++;
+        if (m < 3)
+            c->p->security.mode = (enum cas_policy_mode)m;
+        else if ((maa = strcmp(f->text, "maa") == 0))
+            ck_later(c, f, "mode: maa", 7);
+        else
+            ck_err(c, f, "unknown mode '%.32s'; use hardware, sim or none", f->text);
+    }
+    ck_pop(c, mark);
+    return maa;
+}
+
+/* MAA's own keys, reported unless mode: maa already was. */
+static void
+check_maa_keys(struct ck *c, const struct pnode *n)
+{
+    static const char *const maa_keys[] = {"url", "certificates", "min_rsa_signing_key_size"};
+
+    for (size_t i = 0; i < 3; i++) {
+        const struct pnode *f = pn_get(n, maa_keys[i]);
+        size_t mark;
+        if (f == NULL)
+            continue;
+        mark = ck_push(c, maa_keys[i]);
+        ck_later(c, f, maa_keys[i], 7);
+        ck_pop(c, mark);
+    }
+}
+
 static void
 check_sec_attestation(struct ck *c, const struct pnode *n, json_t *so)
 {
+    static const char *const modes[] = {"hardware", "sim", "none"};
     struct cas_policy_security *sec = &c->p->security;
     const struct pnode *f;
     size_t mark = ck_push(c, "attestation");
@@ -348,39 +408,14 @@ check_sec_attestation(struct ck *c, const struct pnode *n, json_t *so)
         ck_set(c, so, "attestation", ck_json_str(c, n->text));
         goto out;
     }
-    if ((o = ck_obj(c)) == NULL) {
-        c->nomem = true;
+    if ((o = ck_obj(c)) == NULL)
         goto out;
-    }
+    ck_set(c, o, "mode", ck_json_str(c, modes[0])); /* first, so the read-back prints it first */
     if (n != NULL && !pn_is_null(n) && ck_keys(c, n, g_attest_keys, "security.attestation")) {
-        if ((f = pn_get(n, "mode")) != NULL) {
-            size_t m2 = ck_push(c, "mode");
-            if (ck_str(c, f) != NULL) {
-                if (strcmp(f->text, "hardware") == 0)
-                    sec->mode = CAS_POLICY_MODE_HARDWARE;
-                else if (strcmp(f->text, "sim") == 0)
-                    sec->mode = CAS_POLICY_MODE_SIM;
-                else if (strcmp(f->text, "none") == 0)
-                    sec->mode = CAS_POLICY_MODE_NONE;
-                else if (strcmp(f->text, "maa") == 0) {
-                    ck_later(c, f, "mode: maa", 7);
-                    maa = true;
-                } else
-                    ck_err(c, f, "unknown mode '%.32s'; use hardware, sim or none", f->text);
-            }
-            ck_pop(c, m2);
-        }
-        if (!maa) {
-            static const char *const maa_keys[] = {"url", "certificates",
-                                                   "min_rsa_signing_key_size"};
-            for (size_t i = 0; i < 3; i++) {
-                if ((f = pn_get(n, maa_keys[i])) != NULL) {
-                    size_t m2 = ck_push(c, maa_keys[i]);
-                    ck_later(c, f, maa_keys[i], 7);
-                    ck_pop(c, m2);
-                }
-            }
-        }
+        if ((f = pn_get(n, "mode")) != NULL)
+            maa = check_mode(c, f);
+        if (!maa)
+            check_maa_keys(c, n);
         if ((f = pn_get(n, "tolerate")) != NULL)
             check_tolerate(c, f, maa, o);
         if ((f = pn_get(n, "ignore_advisories")) != NULL)
@@ -388,21 +423,8 @@ check_sec_attestation(struct ck *c, const struct pnode *n, json_t *so)
         check_later_flag(c, n, "singleton_enclaves", 9);
         check_later_flag(c, n, "must_be_sgx_local", 11);
     }
-    {
-        static const char *const modes[] = {"hardware", "sim", "none"};
-        json_t *mo = ck_json_str(c, modes[sec->mode]);
-        /* mode first: an object keeps insertion order, and the read-back prints it first */
-        json_t *ordered = ck_obj(c);
-        const char *key;
-        json_t *val;
-        ck_set(c, ordered, "mode", mo);
-        json_object_foreach(o, key, val)
-        {
-            ck_set(c, ordered, key, json_incref(val));
-        }
-        json_decref(o);
-        ck_set(c, so, "attestation", ordered);
-    }
+    ck_set(c, o, "mode", ck_json_str(c, modes[sec->mode])); /* replaced in place */
+    ck_set(c, so, "attestation", o);
 out:
     ck_pop(c, mark);
 }
@@ -440,8 +462,11 @@ ck_security(struct ck *c, const struct pnode *n, json_t *top)
     if (n != NULL && !pn_is_null(n)) {
         if ((f = pn_get(n, "service_access_token")) != NULL) {
             size_t m2 = ck_push(c, "service_access_token");
-            if ((sec->service_access_token = ck_str(c, f)) != NULL)
+            struct cas_policy_text t; /* placeholders are replaced in security (§9) */
+            if (ck_text(c, f, PH_NO_BINARY, &t)) {
+                sec->service_access_token = f->text;
                 ck_set(c, so, "service_access_token", ck_json_str(c, f->text));
+            }
             ck_pop(c, m2);
         }
         check_later_flag(c, n, "singleton_enclaves", 9);
@@ -485,8 +510,8 @@ warn_explicit_readable(struct ck *c)
         if (first == SIZE_MAX)
             first = i;
         if (count < 10 && len + strlen(s->name) + 5 < sizeof(names)) {
-            int n = snprintf(names + len, sizeof(names) - len, "%s'%s'", count ? ", " : "",
-                             s->name);
+            int n =
+                snprintf(names + len, sizeof(names) - len, "%s'%s'", count ? ", " : "", s->name);
             if (n > 0)
                 len += (size_t)n;
         }
@@ -495,8 +520,7 @@ warn_explicit_readable(struct ck *c)
     if (count == 0)
         return;
     {
-        struct pnode at = {.line = p->secrets[first].pos.line,
-                           .col = p->secrets[first].pos.column};
+        struct pnode at = {.line = p->secrets[first].pos.line, .col = p->secrets[first].pos.column};
         size_t mark = c->plen;
         c->plen = 0;
         c->path[0] = '\0';

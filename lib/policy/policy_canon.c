@@ -15,7 +15,7 @@
 #include "util/codec.h"
 #include "util/secret.h"
 
-#define CANON_MAX (64u * 1024u * 1024u)
+#define CANON_MAX 67108864u /* 64 MiB: 500,000 nodes of a 1 MiB file */
 
 static const char g_no_creator[] =
     "Cannot calculate session hash! The session, explicitly or through the default access "
@@ -74,6 +74,18 @@ next_cp(const unsigned char **s)
     return cp;
 }
 
+/* A code point as UTF-16 code units (a surrogate pair above U+FFFF; else u[1] = 0). */
+static void
+utf16_units(uint32_t cp, uint32_t u[2])
+{
+    u[0] = cp;
+    u[1] = 0;
+    if (cp >= 0x10000) {
+        u[0] = 0xd800 + ((cp - 0x10000) >> 10);
+        u[1] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+    }
+}
+
 /* Compares keys by their UTF-16 code units, as RFC 8785 §3.2.3 sorts them. */
 static int
 cmp_utf16(const void *a, const void *b)
@@ -82,16 +94,9 @@ cmp_utf16(const void *a, const void *b)
                         *y = *(const unsigned char *const *)b;
 
     while (*x != '\0' && *y != '\0') {
-        uint32_t cx = next_cp(&x), cy = next_cp(&y);
-        uint32_t ux[2] = {cx, 0}, uy[2] = {cy, 0};
-        if (cx >= 0x10000) {
-            ux[0] = 0xd800 + ((cx - 0x10000) >> 10);
-            ux[1] = 0xdc00 + ((cx - 0x10000) & 0x3ff);
-        }
-        if (cy >= 0x10000) {
-            uy[0] = 0xd800 + ((cy - 0x10000) >> 10);
-            uy[1] = 0xdc00 + ((cy - 0x10000) & 0x3ff);
-        }
+        uint32_t ux[2], uy[2];
+        utf16_units(next_cp(&x), ux);
+        utf16_units(next_cp(&y), uy);
         for (int i = 0; i < 2; i++)
             if (ux[i] != uy[i])
                 return ux[i] < uy[i] ? -1 : 1;
@@ -313,8 +318,7 @@ emit_value(yaml_emitter_t *e, const json_t *j)
         return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(e, &ev);
     }
     case JSON_ARRAY:
-        if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                                  YAML_BLOCK_SEQUENCE_STYLE) ||
+        if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
             !yaml_emitter_emit(e, &ev))
             return false;
         for (size_t i = 0; i < json_array_size(j); i++)
@@ -346,8 +350,8 @@ cas_policy_emit_yaml(const struct cas_policy *p, const uint8_t *uploader, char *
                      size_t *out_len, struct cas_err *err)
 {
     static const char *const order[] = {
-        "name",     "version", "predecessor", "creator",       "salt",    "namespace_hash",
-        "services", "images",  "volumes",     "secrets",       "access_policy", "security",
+        "name",     "version", "predecessor", "creator", "salt",          "namespace_hash",
+        "services", "images",  "volumes",     "secrets", "access_policy", "security",
     };
     yaml_emitter_t e;
     yaml_event_t ev;

@@ -84,25 +84,41 @@ ck_since(struct ck *c, const struct pnode *at, const char *what, int since)
             what, since, c->minor, since);
 }
 
+/* Appends text to the path, cut at CK_PATH_MAX (messages then show the cut path). */
+static void
+path_add(struct ck *c, const char *text, size_t len)
+{
+    if (len > CK_PATH_MAX - 1 - c->plen)
+        len = CK_PATH_MAX - 1 - c->plen;
+    memcpy(c->path + c->plen, text, len);
+    c->plen += len;
+    c->path[c->plen] = '\0';
+}
+
 size_t
 ck_push(struct ck *c, const char *key)
 {
     size_t mark = c->plen;
-    int n = snprintf(c->path + c->plen, CK_PATH_MAX - c->plen, "%s%s", c->plen ? "." : "", key);
 
-    if (n > 0)
-        c->plen = (size_t)n + c->plen < CK_PATH_MAX ? c->plen + (size_t)n : CK_PATH_MAX - 1;
+    if (c->plen > 0)
+        path_add(c, ".", 1);
+    path_add(c, key, strlen(key));
     return mark;
 }
 
 size_t
 ck_push_i(struct ck *c, size_t i)
 {
+    char digits[24], *d = digits + sizeof(digits);
     size_t mark = c->plen;
-    int n = snprintf(c->path + c->plen, CK_PATH_MAX - c->plen, "[%zu]", i);
 
-    if (n > 0)
-        c->plen = (size_t)n + c->plen < CK_PATH_MAX ? c->plen + (size_t)n : CK_PATH_MAX - 1;
+    *--d = ']';
+    do {
+        *--d = (char)('0' + i % 10);
+        i /= 10;
+    } while (i != 0);
+    *--d = '[';
+    path_add(c, d, (size_t)(digits + sizeof(digits) - d));
     return mark;
 }
 
@@ -139,6 +155,26 @@ ck_path_dup(struct ck *c)
 
 /* ---- keys ---- */
 
+/* policy.md §1: "unknown key", with a key valid here at edit distance <= 2 when there is one. */
+static void
+report_unknown_key(struct ck *c, const struct pnode *k, const struct keyspec *specs)
+{
+    const char *best = NULL, *where = c->plen ? c->path : "the session";
+    size_t best_d = 3;
+
+    for (const struct keyspec *t = specs; t->key != NULL; t++) {
+        size_t dist;
+        if (t->status == K_OK && (dist = edit_distance(k->text, t->key, 2)) < best_d) {
+            best_d = dist;
+            best = t->key;
+        }
+    }
+    if (best != NULL)
+        ck_err_raw(c, k, "unknown key '%s' in %s; did you mean '%s'?", k->text, where, best);
+    else
+        ck_err_raw(c, k, "unknown key '%s' in %s", k->text, where);
+}
+
 bool
 ck_keys(struct ck *c, const struct pnode *map, const struct keyspec *specs, const char *what)
 {
@@ -163,23 +199,7 @@ ck_keys(struct ck *c, const struct pnode *map, const struct keyspec *specs, cons
             }
         }
         if (s == NULL) {
-            const char *best = NULL;
-            size_t best_d = 3;
-            for (const struct keyspec *t = specs; t->key != NULL; t++) {
-                size_t dist;
-                if (t->status != K_OK)
-                    continue;
-                if ((dist = edit_distance(k->text, t->key, 2)) < best_d) {
-                    best_d = dist;
-                    best = t->key;
-                }
-            }
-            if (best != NULL)
-                ck_err_raw(c, k, "unknown key '%s' in %s; did you mean '%s'?", k->text,
-                           c->plen ? c->path : "the session", best);
-            else
-                ck_err_raw(c, k, "unknown key '%s' in %s", k->text,
-                           c->plen ? c->path : "the session");
+            report_unknown_key(c, k, specs);
             continue;
         }
         mark = ck_push(c, k->text);
@@ -261,8 +281,7 @@ ck_bool(struct ck *c, const struct pnode *n, bool *v)
 }
 
 bool
-ck_uint(struct ck *c, const struct pnode *n, unsigned long min, unsigned long max,
-        unsigned long *v)
+ck_uint(struct ck *c, const struct pnode *n, unsigned long min, unsigned long max, unsigned long *v)
 {
     unsigned long x = 0;
     const char *s = ck_str(c, n);
@@ -325,9 +344,8 @@ ck_hex(struct ck *c, const struct pnode *n, size_t digits)
     if (s == NULL)
         return NULL;
     if (n->len != digits || !is_hex_digits(s, n->len)) {
-        ck_err(c, n, "expected exactly %zu hex digits (%zu bytes), found %zu characters%s",
-               digits, digits / 2, n->len,
-               n->len == digits ? " with a non-hex character" : "");
+        ck_err(c, n, "expected exactly %zu hex digits (%zu bytes), found %zu characters%s", digits,
+               digits / 2, n->len, n->len == digits ? " with a non-hex character" : "");
         return NULL;
     }
     return lower_dup(c, s, n->len);
@@ -411,7 +429,7 @@ ck_many(const struct pnode *n, struct pnode *const **items)
 /* ---- placeholders ---- */
 
 static void
-record_use(struct ck *c, struct cas_policy_placeholder *ph, const char *src,
+record_use(struct ck *c, struct cas_policy_placeholder *ph, const char *src, const char *path,
            const struct pnode *at, unsigned flags)
 {
     if (c->use_count == c->use_cap) {
@@ -429,7 +447,7 @@ record_use(struct ck *c, struct cas_policy_placeholder *ph, const char *src,
     c->uses[c->use_count].line = at->line;
     c->uses[c->use_count].col = at->col;
     c->uses[c->use_count].flags = flags;
-    c->uses[c->use_count].path = ck_path_dup(c);
+    c->uses[c->use_count].path = path;
     c->use_count++;
 }
 
@@ -469,8 +487,11 @@ text_of(struct ck *c, const char *s, size_t len, const struct pnode *at, unsigne
     }
     out->ph = arr;
     out->ph_count = n;
-    for (size_t i = 0; i < n; i++)
-        record_use(c, &arr[i], s, at, flags);
+    if (n > 0) {
+        const char *path = ck_path_dup(c); /* one copy for all the placeholders of this text */
+        for (size_t i = 0; i < n; i++)
+            record_use(c, &arr[i], s, path, at, flags);
+    }
     return ok;
 }
 
@@ -495,7 +516,7 @@ ck_struct_ph(struct ck *c, const struct pnode *n, struct cas_policy_value *v)
     v->pos.column = n->col;
     if (!text_of(c, n->text, n->len, n, PH_STRUCT, &t) || t.ph_count != 1)
         return false;
-    v->ph = &t.ph[0];
+    v->ph = t.ph; /* in the arena, like the text */
     ck_since(c, n, "a placeholder in this position", 10);
     return true;
 }
@@ -595,6 +616,56 @@ ck_json_value(struct ck *c, const struct pnode *n)
     return j;
 }
 
+json_t *
+ck_list_section(struct ck *c, const struct pnode *n, const char *key, unsigned max, size_t elem,
+                void **items, size_t *count, ck_item_fn fn)
+{
+    size_t mark = ck_push(c, key);
+    json_t *arr = NULL;
+    char *all;
+
+    *items = NULL;
+    *count = 0;
+    if (pn_is_null(n))
+        goto out;
+    if (n->type != PN_SEQ) {
+        ck_err(c, n, "expected a list of %s", key);
+        goto out;
+    }
+    if (n->count > max) {
+        ck_err(c, n, "has %zu %s; a session may have at most %u", n->count, key, max);
+        goto out;
+    }
+    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
+        goto out;
+    if ((all = ck_alloc(c, n->count * elem)) == NULL) {
+        json_decref(arr);
+        arr = NULL;
+        goto out;
+    }
+    *items = all;
+    *count = n->count;
+    for (size_t i = 0; i < n->count; i++) {
+        size_t m2 = ck_push_i(c, i);
+        fn(c, all + i * elem, n->kids[i], arr);
+        ck_pop(c, m2);
+    }
+out:
+    ck_pop(c, mark);
+    return arr;
+}
+
+void
+ck_set_nonempty(struct ck *c, json_t *obj, const char *key, json_t *v)
+{
+    if (v != NULL && ((json_is_array(v) && json_array_size(v) == 0) ||
+                      (json_is_object(v) && json_object_size(v) == 0))) {
+        json_decref(v);
+        return;
+    }
+    ck_set(c, obj, key, v);
+}
+
 /* ---- pass 1: variables, tags, keys ---- */
 
 static int
@@ -617,16 +688,31 @@ check_duplicate_keys(struct ck *c, const struct pnode *map)
 
     if (n < 2)
         return;
-    if ((keys = cas_malloc(n * sizeof(*keys))) == NULL) {
+    if (n <= 8) { /* most mappings: pairwise, no allocation */
+        for (size_t i = 1; i < n; i++) {
+            const struct pnode *k = map->kids[2 * i];
+            for (size_t j = 0; k->type == PN_SCALAR && j < i; j++) {
+                const struct pnode *o = map->kids[2 * j];
+                if (o->type == PN_SCALAR && strcmp(k->text, o->text) == 0) {
+                    ck_err(c, k, "duplicate key '%s' (first at line %u); remove one of them",
+                           k->text, o->line);
+                    break;
+                }
+            }
+        }
+        return;
+    }
+    if ((keys = cas_malloc(n * sizeof(const struct pnode *))) == NULL) {
         c->nomem = true;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        keys[i] = map->kids[2 * i];
-    qsort(keys, n, sizeof(*keys), cmp_key);
+    n = 0;
+    for (size_t i = 0; i + 1 < map->count; i += 2)
+        if (map->kids[i]->type == PN_SCALAR) /* other keys are reported as such */
+            keys[n++] = map->kids[i];
+    qsort(keys, n, sizeof(const struct pnode *), cmp_key);
     for (size_t i = 1; i < n; i++)
-        if (keys[i]->type == PN_SCALAR && keys[i - 1]->type == PN_SCALAR &&
-            strcmp(keys[i]->text, keys[i - 1]->text) == 0)
+        if (strcmp(keys[i]->text, keys[i - 1]->text) == 0)
             ck_err(c, keys[i], "duplicate key '%s' (first at line %u); remove one of them",
                    keys[i]->text, keys[i - 1]->line);
     free(keys);
@@ -676,8 +762,9 @@ prepare(struct ck *c, struct pnode *n)
     n->is_done = true;
     if (n->tag != PN_TAG_NONE && !(strcmp(c->path, "secret_config.store_in") == 0 &&
                                    (n->tag == PN_TAG_CAS || n->tag == PN_TAG_AKV)))
-        ck_err(c, n, "YAML tags are not allowed here (only !cas and !akv, under "
-                     "secret_config.store_in); remove the tag");
+        ck_err(c, n,
+               "YAML tags are not allowed here (only !cas and !akv, under "
+               "secret_config.store_in); remove the tag");
     if (n->type == PN_SCALAR) {
         if (c->opt->substitute)
             substitute(c, n);
@@ -736,7 +823,7 @@ check_version(struct ck *c, const struct pnode *root, json_t *top)
 {
     const struct pnode *v = pn_get(root, "version");
     const char *s;
-    unsigned long minor = 0;
+    unsigned long minor;
 
     c->minor = -1;
     if (v == NULL) {
@@ -904,16 +991,37 @@ check_top_scalars(struct ck *c, const struct pnode *root, json_t *top)
     if ((n = pn_get(root, "namespace_hash")) != NULL && !pn_is_null(n) &&
         (c->p->namespace_hash = ck_hex(c, n, 64)) != NULL) {
         if (c->p->name != NULL && strchr(c->p->name, '/') == NULL)
-            ck_err(c, n, "only a session in a namespace (name: a/b) has a namespace_hash; "
-                         "remove it");
+            ck_err(c, n,
+                   "only a session in a namespace (name: a/b) has a namespace_hash; "
+                   "remove it");
         if (c->p->has_predecessor)
-            ck_err(c, n, "namespace_hash and predecessor are mutually exclusive: the namespace "
-                         "is checked on creation only; remove namespace_hash");
+            ck_err(c, n,
+                   "namespace_hash and predecessor are mutually exclusive: the namespace "
+                   "is checked on creation only; remove namespace_hash");
         ck_set(c, top, "namespace_hash", ck_json_str(c, c->p->namespace_hash));
     }
     ck_pop(c, mark);
     if ((n = pn_get(root, "secret_config")) != NULL)
         check_secret_config(c, n);
+}
+
+/* One of names, or -1 (reported with what is expected). */
+static int
+ck_enum(struct ck *c, const struct pnode *f, const char *const *names, size_t count)
+{
+    struct cas_buf b;
+
+    if (ck_str(c, f) == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(f->text, names[i]) == 0)
+            return (int)i;
+    cas_buf_init(&b, 512);
+    for (size_t i = 0; i < count; i++)
+        cas_buf_addf(&b, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", names[i]);
+    ck_err(c, f, "expected %s", b.failed ? "another value" : b.buf);
+    cas_buf_release(&b);
+    return -1;
 }
 
 /* ---- services ---- */
@@ -936,47 +1044,57 @@ static const struct keyspec service_keys[] = {
     {NULL, 0, 0, NULL},
 };
 
+static bool
+is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* The next argument of a command string from s[*i] into b: 1, or 0 at the end, -1 on an
+ * unclosed quote (reported). */
+static int
+next_arg(struct ck *c, const struct pnode *n, size_t *i, struct cas_buf *b)
+{
+    const char *s = n->text;
+    size_t at = *i;
+
+    while (is_blank(s[at]))
+        at++;
+    if (s[at] == '\0') {
+        *i = at;
+        return 0;
+    }
+    cas_buf_reset(b);
+    while (s[at] != '\0' && !is_blank(s[at])) {
+        const char *e;
+        if (s[at] != '\'' && s[at] != '"') {
+            cas_buf_addc(b, s[at++]);
+            continue;
+        }
+        if ((e = strchr(s + at + 1, s[at])) == NULL) {
+            ck_err(c, n, "command has an unclosed %s quote; close it",
+                   s[at] == '\'' ? "single" : "double");
+            return -1;
+        }
+        cas_buf_add(b, s + at + 1, (size_t)(e - (s + at + 1)));
+        at = (size_t)(e - s) + 1;
+    }
+    *i = at;
+    return 1;
+}
+
 /* Splits a command string into arguments (policy.md §5): runs of blanks separate, '…' and
  * "…" keep their content together and are removed, no escapes. */
 static bool
 split_command(struct ck *c, const struct pnode *n, char ***out, size_t *count)
 {
-    const char *s = n->text;
     char **args = NULL;
     size_t argc = 0, cap = 0, i = 0;
     struct cas_buf b;
-    bool ok = true;
+    int r;
 
     cas_buf_init(&b, CAS_POLICY_MAX_SCALAR);
-    while (ok) {
-        bool in_arg = false;
-        while (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')
-            i++;
-        if (s[i] == '\0')
-            break;
-        cas_buf_reset(&b);
-        while (s[i] != '\0' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-            in_arg = true;
-            if (s[i] == '\'' || s[i] == '"') {
-                const char *e = strchr(s + i + 1, s[i]);
-                if (e == NULL) {
-                    ck_err(c, n, "command has an unclosed %s quote; close it",
-                           s[i] == '\'' ? "single" : "double");
-                    ok = false;
-                    break;
-                }
-                cas_buf_add(&b, s + i + 1, (size_t)(e - (s + i + 1)));
-                i = (size_t)(e - s) + 1;
-            } else {
-                cas_buf_addc(&b, s[i++]);
-            }
-        }
-        if (b.failed) {
-            c->nomem = true;
-            ok = false;
-        }
-        if (!ok || !in_arg)
-            break;
+    while ((r = next_arg(c, n, &i, &b)) > 0 && !b.failed) {
         if (argc == cap) {
             char **bigger;
             cap = cap ? cap * 2 : 8;
@@ -992,10 +1110,12 @@ split_command(struct ck *c, const struct pnode *n, char ***out, size_t *count)
         }
         argc++;
     }
+    if (b.failed)
+        c->nomem = true;
     cas_buf_release(&b);
     *out = args;
     *count = argc;
-    return ok && !c->nomem;
+    return r >= 0 && !c->nomem;
 }
 
 /* `@@N`, N = 1-999 without a leading zero: returns N, else 0. */
@@ -1068,6 +1188,53 @@ out:
     ck_pop(c, mark);
 }
 
+static const char *
+arena_concat(struct ck *c, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = ck_alloc(c, la + lb + 1);
+
+    if (p != NULL) {
+        memcpy(p, a, la);
+        memcpy(p + la, b, lb);
+        p[la + lb] = '\0';
+    }
+    return p;
+}
+
+static void
+check_env_entry(struct ck *c, struct cas_policy_service *sv, json_t *env, const struct pnode *k,
+                const struct pnode *v)
+{
+    struct cas_policy_env *e = &sv->env[sv->env_count];
+    const char *name = k->text, *key;
+
+    if (strncmp(name, "\\@\\@", 4) == 0 || strncmp(name, "@@", 2) == 0) {
+        name += name[0] == '@' ? 2 : 4;
+        e->from_host = true;
+        ck_since(c, k, "host variables (\\@\\@NAME)", 8);
+    }
+    if (name[0] == '\0' || strchr(name, '=') != NULL) {
+        ck_err(c, k, "a variable name must be non-empty and without '='");
+        return;
+    }
+    if (ck_str(c, v) == NULL)
+        return;
+    e->name = e->from_host ? ck_strdup(c, name) : k->text;
+    e->value.text = v->text;
+    e->value.len = v->len;
+    if (!e->from_host) /* a host variable's session value is ignored */
+        (void)ck_text(c, v, PH_NO_BINARY, &e->value);
+    sv->env_count++;
+    /* `\@\@NAME` and "@@NAME" mean the same: both are @@NAME in the normal form */
+    key = e->from_host ? arena_concat(c, "@@", name) : k->text;
+    if (key != NULL && json_object_get(env, key) != NULL)
+        ck_err(c, k, "variable '%s' is given twice (as \\@\\@%s and \"@@%s\"); keep one", name,
+               name, name);
+    else if (key != NULL)
+        ck_set(c, env, key, ck_json_str(c, v->text));
+}
+
 static void
 check_environment(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, json_t *o)
 {
@@ -1087,47 +1254,14 @@ check_environment(struct ck *c, struct cas_policy_service *sv, const struct pnod
         goto out;
     }
     for (size_t i = 0; i + 1 < n->count; i += 2) {
-        const struct pnode *k = n->kids[i], *v = n->kids[i + 1];
-        struct cas_policy_env *e = &sv->env[sv->env_count];
-        const char *name = k->text;
         size_t m2;
-
-        if (k->type != PN_SCALAR)
+        if (n->kids[i]->type != PN_SCALAR)
             continue;
-        m2 = ck_push(c, k->text);
-        if (strncmp(name, "\\@\\@", 4) == 0 || strncmp(name, "@@", 2) == 0) {
-            name += name[0] == '@' ? 2 : 4;
-            e->from_host = true;
-            ck_since(c, k, "host variables (\\@\\@NAME)", 8);
-        }
-        if (name[0] == '\0' || strchr(name, '=') != NULL) {
-            ck_err(c, k, "a variable name must be non-empty and without '='");
-        } else if (ck_str(c, v) != NULL) {
-            e->name = e->from_host ? ck_strdup(c, name) : k->text;
-            if (e->from_host) {
-                e->value.text = v->text;
-                e->value.len = v->len;
-            } else {
-                (void)ck_text(c, v, PH_NO_BINARY, &e->value);
-            }
-            sv->env_count++;
-            if (e->from_host) {
-                char key[CAS_POLICY_MAX_SCALAR < 300 ? 300 : 300];
-                (void)snprintf(key, sizeof(key), "@@%s", name);
-                if (strlen(name) + 2 < sizeof(key))
-                    ck_set(c, env, key, ck_json_str(c, v->text));
-                else
-                    ck_err(c, k, "host variable name is too long");
-            } else {
-                ck_set(c, env, k->text, ck_json_str(c, v->text));
-            }
-        }
+        m2 = ck_push(c, n->kids[i]->text);
+        check_env_entry(c, sv, env, n->kids[i], n->kids[i + 1]);
         ck_pop(c, m2);
     }
-    if (json_object_size(env) > 0)
-        ck_set(c, o, "environment", env);
-    else
-        json_decref(env);
+    ck_set_nonempty(c, o, "environment", env);
 out:
     ck_pop(c, mark);
 }
@@ -1136,13 +1270,11 @@ static void
 check_signer(struct ck *c, struct cas_policy_signer *sg, const struct pnode *n, json_t *o)
 {
     static const struct keyspec keys[] = {
-        {"mrsigner", -1, K_OK, NULL},   {"isvprodid", -1, K_OK, NULL},
-        {"isvsvn", -1, K_OK, NULL},     {"isvsvn_min", -1, K_OK, NULL},
-        {"isvsvn_max", -1, K_OK, NULL}, {NULL, 0, 0, NULL},
+        {"mrsigner", -1, K_OK, NULL},   {"isvprodid", -1, K_OK, NULL},  {"isvsvn", -1, K_OK, NULL},
+        {"isvsvn_min", -1, K_OK, NULL}, {"isvsvn_max", -1, K_OK, NULL}, {NULL, 0, 0, NULL},
     };
     static const char *const ints[] = {"isvprodid", "isvsvn", "isvsvn_min", "isvsvn_max"};
-    struct cas_policy_value *iv[] = {&sg->isvprodid, &sg->isvsvn, &sg->isvsvn_min,
-                                     &sg->isvsvn_max};
+    struct cas_policy_value *iv[] = {&sg->isvprodid, &sg->isvsvn, &sg->isvsvn_min, &sg->isvsvn_max};
     unsigned long num[4] = {0, 0, 0, 0};
     bool have[4] = {false, false, false, false};
     const struct pnode *f;
@@ -1195,6 +1327,49 @@ out:
     ck_pop(c, mark);
 }
 
+/* One entry of a measurement list: 64 hex (or alt hex), or a whole placeholder (allow_ph). */
+static bool
+hex_entry(struct ck *c, const struct pnode *it, size_t alt, bool allow_ph, bool is_platform,
+          struct cas_policy_value *v)
+{
+    if (is_platform && it->type == PN_SCALAR && strncmp(it->text, "INTEL_QE_ID:", 12) == 0) {
+        ck_err(c, it,
+               "SCONE feature 'platforms: [INTEL_QE_ID:…]' (SCONE 7.0) is not supported by "
+               "cas yet; give cas platform ids (cas quote verify prints them)");
+        return false;
+    }
+    if (allow_ph)
+        return ck_hex_or_ph(c, it, 64, alt, v);
+    v->pos.line = it->line;
+    v->pos.column = it->col;
+    return (v->text = ck_hex(c, it, 64)) != NULL;
+}
+
+/* One value or a list of hex_entry()s: fills *out and *count, returns the normal form's list. */
+static json_t *
+hex_list(struct ck *c, const struct pnode *n, size_t alt, bool allow_ph, bool is_platform,
+         struct cas_policy_value **out, size_t *count)
+{
+    struct pnode *const *items;
+    size_t k = pn_is_null(n) ? 0 : ck_many(n, &items);
+    json_t *arr = ck_arr(c);
+
+    *count = 0;
+    if ((*out = ck_alloc(c, (k ? k : 1) * sizeof(**out))) == NULL)
+        k = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct pnode *it = items ? items[i] : n;
+        size_t m2 = items ? ck_push_i(c, i) : c->plen;
+        struct cas_policy_value *v = &(*out)[*count];
+        if (hex_entry(c, it, alt, allow_ph, is_platform, v)) {
+            ck_append(c, arr, ck_json_str(c, v->text ? v->text : it->text));
+            (*count)++;
+        }
+        ck_pop(c, m2);
+    }
+    return arr;
+}
+
 static void
 check_variant(struct ck *c, struct cas_policy_variant *v, const struct pnode *n, json_t *arr)
 {
@@ -1212,27 +1387,11 @@ check_variant(struct ck *c, struct cas_policy_variant *v, const struct pnode *n,
     if (!ck_keys(c, n, keys, "an attestation variant") || (o = ck_obj(c)) == NULL)
         return;
     if ((m = pn_get(n, "mrenclave")) != NULL) {
-        struct pnode *const *items;
-        size_t k = ck_many(m, &items), mark = ck_push(c, "mrenclave");
-        json_t *ma = ck_arr(c);
-        if ((v->mrenclave = ck_alloc(c, (k ? k : 1) * sizeof(*v->mrenclave))) != NULL) {
-            for (size_t i = 0; i < k; i++) {
-                const struct pnode *it = items ? items[i] : m;
-                size_t m2 = items ? ck_push_i(c, i) : c->plen;
-                struct cas_policy_value *val = &v->mrenclave[v->mrenclave_count];
-                if (ck_hex_or_ph(c, it, 64, 96, val)) {
-                    ck_append(c, ma, ck_json_str(c, val->text ? val->text : it->text));
-                    v->mrenclave_count++;
-                }
-                ck_pop(c, m2);
-            }
-        }
-        if (k == 0)
+        size_t mark = ck_push(c, "mrenclave");
+        json_t *ma = hex_list(c, m, 96, true, false, &v->mrenclave, &v->mrenclave_count);
+        if (m->type == PN_SEQ && m->count == 0)
             ck_err(c, m, "is empty; list at least one MRENCLAVE or remove the key");
-        if (json_array_size(ma) > 0)
-            ck_set(c, o, "mrenclave", ma);
-        else
-            json_decref(ma);
+        ck_set_nonempty(c, o, "mrenclave", ma);
         ck_pop(c, mark);
     }
     if ((m = pn_get(n, "signer")) != NULL) {
@@ -1240,8 +1399,9 @@ check_variant(struct ck *c, struct cas_policy_variant *v, const struct pnode *n,
         check_signer(c, &v->signer, m, o);
     }
     if (pn_get(n, "mrenclave") == NULL && pn_get(n, "signer") == NULL)
-        ck_err(c, n, "a variant needs at least one factor; add mrenclave: <64 hex> or signer: "
-                     "{mrsigner: …, isvprodid: …}");
+        ck_err(c, n,
+               "a variant needs at least one factor; add mrenclave: <64 hex> or signer: "
+               "{mrsigner: …, isvprodid: …}");
     ck_append(c, arr, o);
 }
 
@@ -1265,40 +1425,20 @@ check_attestation(struct ck *c, struct cas_policy_service *sv, const struct pnod
             check_variant(c, &sv->variants[sv->variant_count++], items ? items[i] : at, arr);
             ck_pop(c, m2);
         }
-        if (json_array_size(arr) > 0)
-            ck_set(c, o, "attestation", arr);
-        else
-            json_decref(arr);
+        ck_set_nonempty(c, o, "attestation", arr);
     }
     ck_pop(c, mark);
     if (k2 != 0) { /* the deprecated list: one more variant {mrenclave: […]} */
         struct cas_policy_variant *v = &sv->variants[sv->variant_count];
-        struct pnode *const *mi;
-        size_t n = ck_many(mrs, &mi);
-        json_t *ma = ck_arr(c);
+        json_t *ma;
         mark = ck_push(c, "mrenclaves");
         v->is_mrenclaves = true;
         v->pos.line = mrs->line;
         v->pos.column = mrs->col;
-        if ((v->mrenclave = ck_alloc(c, (n ? n : 1) * sizeof(*v->mrenclave))) != NULL) {
-            for (size_t i = 0; i < n; i++) {
-                const struct pnode *it = mi ? mi[i] : mrs;
-                size_t m2 = mi ? ck_push_i(c, i) : c->plen;
-                if ((v->mrenclave[v->mrenclave_count].text = ck_hex(c, it, 64)) != NULL) {
-                    v->mrenclave[v->mrenclave_count].pos.line = it->line;
-                    v->mrenclave[v->mrenclave_count].pos.column = it->col;
-                    ck_append(c, ma, ck_json_str(c, v->mrenclave[v->mrenclave_count].text));
-                    v->mrenclave_count++;
-                }
-                ck_pop(c, m2);
-            }
-        }
-        if (v->mrenclave_count > 0) {
+        ma = hex_list(c, mrs, 0, false, false, &v->mrenclave, &v->mrenclave_count);
+        if (v->mrenclave_count > 0)
             sv->variant_count++;
-            ck_set(c, o, "mrenclaves", ma);
-        } else {
-            json_decref(ma);
-        }
+        ck_set_nonempty(c, o, "mrenclaves", ma);
         ck_pop(c, mark);
     }
 }
@@ -1306,31 +1446,10 @@ check_attestation(struct ck *c, struct cas_policy_service *sv, const struct pnod
 static void
 check_platforms(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, json_t *o)
 {
-    struct pnode *const *items;
-    size_t k = pn_is_null(n) ? 0 : ck_many(n, &items), mark = ck_push(c, "platforms");
-    json_t *arr = ck_arr(c);
+    size_t mark = ck_push(c, "platforms");
 
-    if ((sv->platforms = ck_alloc(c, (k ? k : 1) * sizeof(*sv->platforms))) == NULL)
-        goto out;
-    for (size_t i = 0; i < k; i++) {
-        const struct pnode *it = items ? items[i] : n;
-        size_t m2 = items ? ck_push_i(c, i) : c->plen;
-        struct cas_policy_value *v = &sv->platforms[sv->platform_count];
-        if (it->type == PN_SCALAR && strncmp(it->text, "INTEL_QE_ID:", 12) == 0)
-            ck_err(c, it, "SCONE feature 'platforms: [INTEL_QE_ID:…]' (SCONE 7.0) is not "
-                          "supported by cas yet; give cas platform ids (cas quote verify prints "
-                          "them)");
-        else if (ck_hex_or_ph(c, it, 64, 0, v)) {
-            ck_append(c, arr, ck_json_str(c, v->text ? v->text : it->text));
-            sv->platform_count++;
-        }
-        ck_pop(c, m2);
-    }
-out:
-    if (json_array_size(arr) > 0)
-        ck_set(c, o, "platforms", arr);
-    else
-        json_decref(arr);
+    ck_set_nonempty(c, o, "platforms",
+                    hex_list(c, n, 0, true, true, &sv->platforms, &sv->platform_count));
     ck_pop(c, mark);
 }
 
@@ -1360,8 +1479,8 @@ check_fspf(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, j
     if ((f = pn_get(n, "fspf_key")) != NULL) {
         mark = ck_push(c, "fspf_key");
         if (ck_hex_or_ph(c, f, 64, 0, &sv->fspf_key) && mark_fspf(c, &sv->fspf_key))
-            ck_set(c, o, "fspf_key", ck_json_str(c, sv->fspf_key.text ? sv->fspf_key.text
-                                                                      : f->text));
+            ck_set(c, o, "fspf_key",
+                   ck_json_str(c, sv->fspf_key.text ? sv->fspf_key.text : f->text));
         ck_pop(c, mark);
     }
     if ((f = pn_get(n, "fspf_tag")) != NULL) {
@@ -1372,14 +1491,11 @@ check_fspf(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, j
     }
     if ((f = pn_get(n, "fspf_update_policy")) != NULL) {
         mark = ck_push(c, "fspf_update_policy");
-        if (ck_str(c, f) != NULL) {
-            if (strcmp(f->text, "rollback_protected_reinitializable") == 0)
-                sv->fspf_update_policy = CAS_POLICY_FSPF_REINIT;
-            else if (strcmp(f->text, "no_rollback_protection") == 0)
-                sv->fspf_update_policy = CAS_POLICY_FSPF_NO_ROLLBACK;
-            else
-                ck_err(c, f, "expected rollback_protected_reinitializable or "
-                             "no_rollback_protection");
+        static const char *const policies[] = {"rollback_protected_reinitializable",
+                                               "no_rollback_protection"};
+        int k = ck_enum(c, f, policies, 2);
+        if (k >= 0) {
+            sv->fspf_update_policy = (enum cas_policy_fspf_update)k;
             ck_set(c, o, "fspf_update_policy", ck_json_str(c, f->text));
         }
         ck_pop(c, mark);
@@ -1392,8 +1508,9 @@ check_fspf(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, j
 }
 
 static void
-check_service(struct ck *c, struct cas_policy_service *sv, const struct pnode *n, json_t *arr)
+check_service(struct ck *c, void *item, const struct pnode *n, json_t *arr)
 {
+    struct cas_policy_service *sv = item;
     const struct pnode *f;
     json_t *o;
 
@@ -1458,8 +1575,9 @@ check_unique_names(struct ck *c, const void *items, size_t count, size_t stride,
             const char *nj = *(const char *const *)((const char *)items + j * stride + off);
             if (nj != NULL && strcmp(ni, nj) == 0) {
                 struct pnode at = {.line = pi->line, .col = pi->column};
-                ck_err_raw(c, &at, "%s[%zu]: duplicate %s name '%s' (also %s[%zu]); names must "
-                                   "be unique",
+                ck_err_raw(c, &at,
+                           "%s[%zu]: duplicate %s name '%s' (also %s[%zu]); names must "
+                           "be unique",
                            what, i, one, ni, what, j);
                 break;
             }
@@ -1470,39 +1588,13 @@ check_unique_names(struct ck *c, const void *items, size_t count, size_t stride,
 static void
 check_services(struct ck *c, const struct pnode *n, json_t *top)
 {
-    size_t mark = ck_push(c, "services");
-    json_t *arr;
+    json_t *arr =
+        ck_list_section(c, n, "services", CAS_POLICY_MAX_SERVICES, sizeof(*c->p->services),
+                        (void **)&c->p->services, &c->p->service_count, check_service);
 
-    if (pn_is_null(n))
-        goto out;
-    if (n->type != PN_SEQ) {
-        ck_err(c, n, "expected a list of services");
-        goto out;
-    }
-    if (n->count > CAS_POLICY_MAX_SERVICES) {
-        ck_err(c, n, "has %zu services; a session may have at most %u", n->count,
-               CAS_POLICY_MAX_SERVICES);
-        goto out;
-    }
-    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
-        goto out;
-    if ((c->p->services = ck_alloc(c, n->count * sizeof(*c->p->services))) == NULL) {
-        json_decref(arr);
-        goto out;
-    }
-    c->p->service_count = n->count;
-    for (size_t i = 0; i < n->count; i++) {
-        size_t m2 = ck_push_i(c, i);
-        check_service(c, &c->p->services[i], n->kids[i], arr);
-        ck_pop(c, m2);
-    }
-    ck_pop(c, mark);
     check_unique_names(c, c->p->services, c->p->service_count, sizeof(*c->p->services),
                        offsetof(struct cas_policy_service, name), "services", "service");
     ck_set(c, top, "services", arr);
-    return;
-out:
-    ck_pop(c, mark);
 }
 
 /* ---- images ---- */
@@ -1525,8 +1617,9 @@ check_permission(struct ck *c, const struct pnode *n, unsigned *mode)
             v = v * 8 + (unsigned long)(*p - '0');
         }
     } else if (s[0] == '0' && s[1] != '\0') {
-        ck_err(c, n, "'%.16s' is ambiguous (YAML 1.1 reads it as octal, YAML 1.2 as decimal); "
-                     "write 0o%s",
+        ck_err(c, n,
+               "'%.16s' is ambiguous (YAML 1.1 reads it as octal, YAML 1.2 as decimal); "
+               "write 0o%s",
                s, s + 1);
         return false;
     } else if (!ck_uint(c, n, 0, 511, &v)) {
@@ -1571,13 +1664,6 @@ check_injection(struct ck *c, struct cas_policy_image *im, const struct pnode *n
         if (!ok)
             return;
     }
-    for (size_t i = 0; i < im->file_count; i++) {
-        if (strcmp(im->files[i].path, p->text) == 0) {
-            ck_err(c, p, "injection file '%s' appears twice in this image; merge them",
-                   p->text);
-            return;
-        }
-    }
     f->path = p->text;
     if ((o = ck_obj(c)) == NULL) {
         c->nomem = true;
@@ -1604,12 +1690,47 @@ check_injection(struct ck *c, struct cas_policy_image *im, const struct pnode *n
 }
 
 static void
-check_image_volumes(struct ck *c, struct cas_policy_image *im, const struct pnode *n, json_t *o)
+check_image_volume(struct ck *c, struct cas_policy_image *im, const struct pnode *v, json_t *arr)
 {
     static const struct keyspec keys[] = {{"name", -1, K_OK, NULL},
                                           {"path", -1, K_OK, NULL},
                                           {"update_policy", 2, K_OK, NULL},
                                           {NULL, 0, 0, NULL}};
+    static const char *const policies[] = {"rollback_protected", "ephemeral",
+                                           "no_rollback_protection"};
+    struct cas_policy_image_volume *iv = &im->volumes[im->volume_count];
+    const struct pnode *f;
+    json_t *vo;
+    size_t mark;
+    int k;
+
+    if (!ck_keys(c, v, keys, "an image volume") || (vo = ck_obj(c)) == NULL)
+        return;
+    mark = ck_push(c, "name");
+    if ((f = pn_get(v, "name")) == NULL)
+        ck_err(c, v, "'name' is required");
+    else if (ck_segment(c, f, "a volume"))
+        ck_set(c, vo, "name", ck_json_str(c, iv->name = f->text));
+    ck_pop(c, mark);
+    mark = ck_push(c, "path");
+    if ((f = pn_get(v, "path")) == NULL)
+        ck_err(c, v, "'path' is required");
+    else if (ck_abs_path(c, f))
+        ck_set(c, vo, "path", ck_json_str(c, iv->path = f->text));
+    ck_pop(c, mark);
+    mark = ck_push(c, "update_policy");
+    if ((f = pn_get(v, "update_policy")) != NULL && (k = ck_enum(c, f, policies, 3)) >= 0) {
+        iv->update_policy = (enum cas_policy_volume_update)k;
+        ck_set(c, vo, "update_policy", ck_json_str(c, f->text));
+    }
+    ck_pop(c, mark);
+    ck_append(c, arr, vo);
+    im->volume_count++;
+}
+
+static void
+check_image_volumes(struct ck *c, struct cas_policy_image *im, const struct pnode *n, json_t *o)
+{
     size_t mark = ck_push(c, "volumes");
     json_t *arr;
 
@@ -1619,53 +1740,20 @@ check_image_volumes(struct ck *c, struct cas_policy_image *im, const struct pnod
         ck_err(c, n, "expected a list of {name, path}");
         goto out;
     }
+    if (n->count > CAS_POLICY_MAX_VOLUMES) {
+        ck_err(c, n, "has %zu volumes; an image may mount at most %u", n->count,
+               CAS_POLICY_MAX_VOLUMES);
+        goto out;
+    }
     if (n->count == 0 || (arr = ck_arr(c)) == NULL ||
         (im->volumes = ck_alloc(c, n->count * sizeof(*im->volumes))) == NULL)
         goto out;
     for (size_t i = 0; i < n->count; i++) {
-        const struct pnode *v = n->kids[i], *f;
-        struct cas_policy_image_volume *iv = &im->volumes[im->volume_count];
-        size_t m2 = ck_push_i(c, i), m3;
-        json_t *vo;
-        if (!ck_keys(c, v, keys, "an image volume") || (vo = ck_obj(c)) == NULL) {
-            ck_pop(c, m2);
-            continue;
-        }
-        m3 = ck_push(c, "name");
-        if ((f = pn_get(v, "name")) == NULL)
-            ck_err(c, v, "'name' is required");
-        else if (ck_segment(c, f, "a volume"))
-            iv->name = f->text;
-        ck_pop(c, m3);
-        m3 = ck_push(c, "path");
-        if ((f = pn_get(v, "path")) == NULL)
-            ck_err(c, v, "'path' is required");
-        else if (ck_abs_path(c, f))
-            iv->path = f->text;
-        ck_pop(c, m3);
-        m3 = ck_push(c, "update_policy");
-        if ((f = pn_get(v, "update_policy")) != NULL && ck_str(c, f) != NULL) {
-            if (strcmp(f->text, "rollback_protected") == 0)
-                iv->update_policy = CAS_POLICY_VOL_ROLLBACK_PROTECTED;
-            else if (strcmp(f->text, "ephemeral") == 0)
-                iv->update_policy = CAS_POLICY_VOL_EPHEMERAL;
-            else if (strcmp(f->text, "no_rollback_protection") == 0)
-                iv->update_policy = CAS_POLICY_VOL_NO_ROLLBACK;
-            else
-                ck_err(c, f, "expected rollback_protected, ephemeral or no_rollback_protection");
-        }
-        ck_pop(c, m3);
-        if (iv->name != NULL)
-            ck_set(c, vo, "name", ck_json_str(c, iv->name));
-        if (iv->path != NULL)
-            ck_set(c, vo, "path", ck_json_str(c, iv->path));
-        if (f != NULL && f->type == PN_SCALAR)
-            ck_set(c, vo, "update_policy", ck_json_str(c, f->text));
-        ck_append(c, arr, vo);
-        im->volume_count++;
+        size_t m2 = ck_push_i(c, i);
+        check_image_volume(c, im, n->kids[i], arr);
         ck_pop(c, m2);
     }
-    ck_set(c, o, "volumes", arr);
+    ck_set_nonempty(c, o, "volumes", arr);
 out:
     ck_pop(c, mark);
 }
@@ -1680,9 +1768,92 @@ static const struct keyspec image_keys[] = {
     {NULL, 0, 0, NULL},
 };
 
-static void
-check_image(struct ck *c, struct cas_policy_image *im, const struct pnode *n, json_t *arr)
+static int
+cmp_injection(const void *a, const void *b)
 {
+    const struct cas_policy_injection *const *x = a, *const *y = b;
+    int r = strcmp((*x)->path, (*y)->path);
+
+    return r != 0 ? r : (*x < *y ? -1 : *x > *y); /* same path: in file order */
+}
+
+/* Paths are unique within an image (§1); sorted, so a long list costs n log n. */
+static void
+check_unique_paths(struct ck *c, const struct cas_policy_image *im)
+{
+    const struct cas_policy_injection **v;
+
+    if (im->file_count < 2)
+        return;
+    if ((v = cas_malloc(im->file_count * sizeof(const struct cas_policy_injection *))) == NULL) {
+        c->nomem = true;
+        return;
+    }
+    for (size_t i = 0; i < im->file_count; i++)
+        v[i] = &im->files[i];
+    qsort(v, im->file_count, sizeof(const struct cas_policy_injection *), cmp_injection);
+    for (size_t i = 1; i < im->file_count; i++) {
+        if (strcmp(v[i]->path, v[i - 1]->path) == 0) {
+            struct pnode at = {.line = v[i]->pos.line, .col = v[i]->pos.column};
+            ck_err_raw(c, &at,
+                       "%s[%zu]: injection file '%s' appears twice in this image (also "
+                       "[%zu]); merge them",
+                       c->path, (size_t)(v[i] - im->files), v[i]->path,
+                       (size_t)(v[i - 1] - im->files));
+        }
+    }
+    free(v);
+}
+
+static void
+check_injection_files(struct ck *c, struct cas_policy_image *im, const struct pnode *f, json_t *o)
+{
+    size_t mark = ck_push(c, "injection_files");
+    json_t *fa;
+
+    if (f->type != PN_SEQ) {
+        ck_err(c, f, "expected a list of paths or {path, content, permission}");
+    } else if (f->count > 0 && (fa = ck_arr(c)) != NULL &&
+               (im->files = ck_alloc(c, f->count * sizeof(*im->files))) != NULL) {
+        for (size_t i = 0; i < f->count; i++) {
+            size_t m2 = ck_push_i(c, i);
+            check_injection(c, im, f->kids[i], fa);
+            ck_pop(c, m2);
+        }
+        check_unique_paths(c, im);
+        ck_set_nonempty(c, o, "injection_files", fa);
+    }
+    ck_pop(c, mark);
+}
+
+static void
+check_provide_secrets(struct ck *c, struct cas_policy_image *im, const struct pnode *f, json_t *o)
+{
+    struct pnode *const *items;
+    size_t k = ck_many(f, &items), mark = ck_push(c, "provide_secrets");
+    json_t *pa = ck_arr(c);
+
+    im->has_provide_secrets = true;
+    if ((im->provide_secrets = ck_alloc(c, (k ? k : 1) * sizeof(char *))) == NULL)
+        k = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct pnode *it = items ? items[i] : f;
+        size_t m2 = items ? ck_push_i(c, i) : c->plen;
+        if (ck_segment(c, it, "a secret")) {
+            im->provide_secrets[im->provide_count++] = it->text;
+            ck_append(c, pa, ck_json_str(c, it->text));
+        }
+        ck_pop(c, m2);
+    }
+    /* kept even when empty: [] (nothing) differs from absent (no restriction) */
+    ck_set(c, o, "provide_secrets", pa);
+    ck_pop(c, mark);
+}
+
+static void
+check_image(struct ck *c, void *item, const struct pnode *n, json_t *arr)
+{
+    struct cas_policy_image *im = item;
     const struct pnode *f;
     json_t *o;
 
@@ -1703,45 +1874,10 @@ check_image(struct ck *c, struct cas_policy_image *im, const struct pnode *n, js
         }
         ck_pop(c, mark);
     }
-    if ((f = pn_get(n, "injection_files")) != NULL && !pn_is_null(f)) {
-        size_t mark = ck_push(c, "injection_files");
-        json_t *fa;
-        if (f->type != PN_SEQ) {
-            ck_err(c, f, "expected a list of paths or {path, content, permission}");
-        } else if (f->count > 0 && (fa = ck_arr(c)) != NULL &&
-                   (im->files = ck_alloc(c, f->count * sizeof(*im->files))) != NULL) {
-            for (size_t i = 0; i < f->count; i++) {
-                size_t m2 = ck_push_i(c, i);
-                check_injection(c, im, f->kids[i], fa);
-                ck_pop(c, m2);
-            }
-            if (json_array_size(fa) > 0)
-                ck_set(c, o, "injection_files", fa);
-            else
-                json_decref(fa);
-        }
-        ck_pop(c, mark);
-    }
-    if ((f = pn_get(n, "provide_secrets")) != NULL && !pn_is_null(f)) {
-        struct pnode *const *items;
-        size_t k = ck_many(f, &items), mark = ck_push(c, "provide_secrets");
-        json_t *pa = ck_arr(c);
-        im->has_provide_secrets = true;
-        if ((im->provide_secrets = ck_alloc(c, (k ? k : 1) * sizeof(char *))) != NULL) {
-            for (size_t i = 0; i < k; i++) {
-                const struct pnode *it = items ? items[i] : f;
-                size_t m2 = items ? ck_push_i(c, i) : c->plen;
-                if (ck_segment(c, it, "a secret")) {
-                    im->provide_secrets[im->provide_count++] = it->text;
-                    ck_append(c, pa, ck_json_str(c, it->text));
-                }
-                ck_pop(c, m2);
-            }
-        }
-        /* kept even when empty: [] (nothing) differs from absent (no restriction) */
-        ck_set(c, o, "provide_secrets", pa);
-        ck_pop(c, mark);
-    }
+    if ((f = pn_get(n, "injection_files")) != NULL && !pn_is_null(f))
+        check_injection_files(c, im, f, o);
+    if ((f = pn_get(n, "provide_secrets")) != NULL && !pn_is_null(f))
+        check_provide_secrets(c, im, f, o);
     if ((f = pn_get(n, "volumes")) != NULL)
         check_image_volumes(c, im, f, o);
     ck_append(c, arr, o);
@@ -1750,106 +1886,92 @@ check_image(struct ck *c, struct cas_policy_image *im, const struct pnode *n, js
 static void
 check_images(struct ck *c, const struct pnode *n, json_t *top)
 {
-    size_t mark = ck_push(c, "images");
-    json_t *arr;
+    json_t *arr = ck_list_section(c, n, "images", CAS_POLICY_MAX_IMAGES, sizeof(*c->p->images),
+                                  (void **)&c->p->images, &c->p->image_count, check_image);
 
-    if (pn_is_null(n))
-        goto out;
-    if (n->type != PN_SEQ) {
-        ck_err(c, n, "expected a list of images");
-        goto out;
-    }
-    if (n->count > CAS_POLICY_MAX_IMAGES) {
-        ck_err(c, n, "has %zu images; a session may have at most %u", n->count,
-               CAS_POLICY_MAX_IMAGES);
-        goto out;
-    }
-    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
-        goto out;
-    if ((c->p->images = ck_alloc(c, n->count * sizeof(*c->p->images))) == NULL) {
-        json_decref(arr);
-        goto out;
-    }
-    c->p->image_count = n->count;
-    for (size_t i = 0; i < n->count; i++) {
-        size_t m2 = ck_push_i(c, i);
-        check_image(c, &c->p->images[i], n->kids[i], arr);
-        ck_pop(c, m2);
-    }
-    ck_pop(c, mark);
     check_unique_names(c, c->p->images, c->p->image_count, sizeof(*c->p->images),
                        offsetof(struct cas_policy_image, name), "images", "image");
     ck_set(c, top, "images", arr);
-    return;
-out:
-    ck_pop(c, mark);
 }
 
 /* ---- volumes ---- */
 
 static const struct keyspec volume_keys[] = {
-    {"name", -1, K_OK, NULL},   {"fspf_key", -1, K_OK, NULL}, {"fspf_tag", -1, K_OK, NULL},
-    {"files", 11, K_OK, NULL},  {"export", -1, K_OK, NULL},   {"import", -1, K_OK, NULL},
+    {"name", -1, K_OK, NULL},  {"fspf_key", -1, K_OK, NULL}, {"fspf_tag", -1, K_OK, NULL},
+    {"files", 11, K_OK, NULL}, {"export", -1, K_OK, NULL},   {"import", -1, K_OK, NULL},
     {NULL, 0, 0, NULL},
 };
 
-static void
-check_volume_exports(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n,
-                     json_t *o)
+/* A volume export {to: <reference>, update_policy, volume_alias} (§7), or NULL (reported). */
+static json_t *
+volume_export_to(struct ck *c, const struct pnode *it, struct cas_policy_ref *r)
 {
     static const struct keyspec keys[] = {{"to", 2, K_OK, NULL},
                                           {"update_policy", 2, K_OK, NULL},
                                           {"volume_alias", 10, K_OK, NULL},
                                           {NULL, 0, 0, NULL}};
+    const struct pnode *f;
+    json_t *w, *ro = NULL;
+    size_t mark;
+    bool ok;
+
+    if (!ck_keys(c, it, keys, "a volume export") || (w = ck_obj(c)) == NULL)
+        return NULL;
+    mark = ck_push(c, "to");
+    if ((ok = ck_ref(c, pn_get(it, "to"), REF_EXPORT, r, &ro)))
+        ck_set(c, w, "to", ro);
+    ck_pop(c, mark);
+    mark = ck_push(c, "update_policy");
+    if ((f = pn_get(it, "update_policy")) != NULL && ck_str(c, f) != NULL) {
+        r->to_update_policy = f->text;
+        ck_set(c, w, "update_policy", ck_json_str(c, f->text));
+    }
+    ck_pop(c, mark);
+    mark = ck_push(c, "volume_alias");
+    if ((f = pn_get(it, "volume_alias")) != NULL && ck_segment(c, f, "a volume")) {
+        r->volume_alias = f->text;
+        ck_set(c, w, "volume_alias", ck_json_str(c, f->text));
+    }
+    ck_pop(c, mark);
+    if (!ok) {
+        json_decref(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void
+check_volume_exports(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n, json_t *o)
+{
     struct pnode *const *items;
     size_t k = pn_is_null(n) ? 0 : ck_many(n, &items), mark = ck_push(c, "export");
     json_t *arr = ck_arr(c);
 
     if ((vol->exports = ck_alloc(c, (k ? k : 1) * sizeof(*vol->exports))) == NULL)
-        goto out;
+        k = 0;
     for (size_t i = 0; i < k; i++) {
-        const struct pnode *it = items ? items[i] : n, *to;
+        const struct pnode *it = items ? items[i] : n;
         size_t m2 = items ? ck_push_i(c, i) : c->plen;
         struct cas_policy_ref *r = &vol->exports[vol->export_count];
         json_t *ro = NULL;
-        if (it->type == PN_MAP && (to = pn_get(it, "to")) != NULL) {
-            json_t *w = ck_obj(c);
-            const struct pnode *f;
-            if (ck_keys(c, it, keys, "a volume export")) {
-                size_t m3 = ck_push(c, "to");
-                if (ck_ref(c, to, REF_EXPORT, r, &ro))
-                    ck_set(c, w, "to", ro);
-                ck_pop(c, m3);
-                if ((f = pn_get(it, "update_policy")) != NULL && ck_str(c, f) != NULL) {
-                    r->to_update_policy = f->text;
-                    ck_set(c, w, "update_policy", ck_json_str(c, f->text));
-                }
-                if ((f = pn_get(it, "volume_alias")) != NULL && ck_segment(c, f, "a volume")) {
-                    r->volume_alias = f->text;
-                    ck_set(c, w, "volume_alias", ck_json_str(c, f->text));
-                }
-                ck_append(c, arr, w);
-                vol->export_count++;
-            } else {
-                json_decref(w);
-            }
-        } else if (ck_ref(c, it, REF_EXPORT, r, &ro)) {
+        if (it->type == PN_MAP && pn_get(it, "to") != NULL)
+            ro = volume_export_to(c, it, r);
+        else if (!ck_ref(c, it, REF_EXPORT, r, &ro))
+            ro = NULL;
+        if (ro != NULL) {
             ck_append(c, arr, ro);
             vol->export_count++;
         }
         ck_pop(c, m2);
     }
-out:
-    if (json_array_size(arr) > 0)
-        ck_set(c, o, "export", arr);
-    else
-        json_decref(arr);
+    ck_set_nonempty(c, o, "export", arr);
     ck_pop(c, mark);
 }
 
 static void
-check_volume(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n, json_t *arr)
+check_volume(struct ck *c, void *item, const struct pnode *n, json_t *arr)
 {
+    struct cas_policy_volume *vol = item;
     const struct pnode *f, *imp;
     json_t *o;
     size_t mark;
@@ -1868,8 +1990,9 @@ check_volume(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n,
     ck_pop(c, mark);
     imp = pn_get(n, "import");
     if (imp != NULL && (pn_get(n, "fspf_key") || pn_get(n, "fspf_tag") || pn_get(n, "export")))
-        ck_err(c, n, "an imported volume takes fspf_key, fspf_tag and export from its owner; "
-                     "remove them");
+        ck_err(c, n,
+               "an imported volume takes fspf_key, fspf_tag and export from its owner; "
+               "remove them");
     if ((f = pn_get(n, "fspf_key")) != NULL) {
         mark = ck_push(c, "fspf_key");
         if (ck_hex_or_ph(c, f, 64, 0, &vol->fspf_key) && mark_fspf(c, &vol->fspf_key))
@@ -1887,11 +2010,10 @@ check_volume(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n,
         ck_err(c, n, "give both fspf_key and fspf_tag, or neither (initialised on first use)");
     if ((f = pn_get(n, "files")) != NULL) {
         mark = ck_push(c, "files");
-        if (ck_str(c, f) != NULL) {
-            if (strcmp(f->text, "authenticated-only") == 0)
-                vol->authenticated_only = true;
-            else if (strcmp(f->text, "encrypted") != 0)
-                ck_err(c, f, "expected encrypted or authenticated-only");
+        static const char *const files[] = {"encrypted", "authenticated-only"};
+        int k = ck_enum(c, f, files, 2);
+        if (k >= 0) {
+            vol->authenticated_only = k == 1;
             ck_set(c, o, "files", ck_json_str(c, f->text));
         }
         ck_pop(c, mark);
@@ -1913,39 +2035,12 @@ check_volume(struct ck *c, struct cas_policy_volume *vol, const struct pnode *n,
 static void
 check_volumes(struct ck *c, const struct pnode *n, json_t *top)
 {
-    size_t mark = ck_push(c, "volumes");
-    json_t *arr;
+    json_t *arr = ck_list_section(c, n, "volumes", CAS_POLICY_MAX_VOLUMES, sizeof(*c->p->volumes),
+                                  (void **)&c->p->volumes, &c->p->volume_count, check_volume);
 
-    if (pn_is_null(n))
-        goto out;
-    if (n->type != PN_SEQ) {
-        ck_err(c, n, "expected a list of volumes");
-        goto out;
-    }
-    if (n->count > CAS_POLICY_MAX_VOLUMES) {
-        ck_err(c, n, "has %zu volumes; a session may have at most %u", n->count,
-               CAS_POLICY_MAX_VOLUMES);
-        goto out;
-    }
-    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
-        goto out;
-    if ((c->p->volumes = ck_alloc(c, n->count * sizeof(*c->p->volumes))) == NULL) {
-        json_decref(arr);
-        goto out;
-    }
-    c->p->volume_count = n->count;
-    for (size_t i = 0; i < n->count; i++) {
-        size_t m2 = ck_push_i(c, i);
-        check_volume(c, &c->p->volumes[i], n->kids[i], arr);
-        ck_pop(c, m2);
-    }
-    ck_pop(c, mark);
     check_unique_names(c, c->p->volumes, c->p->volume_count, sizeof(*c->p->volumes),
                        offsetof(struct cas_policy_volume, name), "volumes", "volume");
     ck_set(c, top, "volumes", arr);
-    return;
-out:
-    ck_pop(c, mark);
 }
 
 /* ---- references between sections ---- */
@@ -1977,8 +2072,9 @@ check_cross(struct ck *c)
         const struct cas_policy_service *sv = &p->services[i];
         struct pnode at = {.line = sv->pos.line, .col = sv->pos.column};
         if (sv->image_name != NULL && !image_exists(p, sv->image_name))
-            ck_err_raw(c, &at, "services[%zu].image_name: no image named '%s'; add it to images "
-                               "or fix the name",
+            ck_err_raw(c, &at,
+                       "services[%zu].image_name: no image named '%s'; add it to images "
+                       "or fix the name",
                        i, sv->image_name);
     }
     for (size_t i = 0; i < p->image_count; i++) {
@@ -1986,13 +2082,15 @@ check_cross(struct ck *c)
         struct pnode at = {.line = im->pos.line, .col = im->pos.column};
         for (size_t k = 0; k < im->volume_count; k++)
             if (im->volumes[k].name != NULL && !volume_exists(p, im->volumes[k].name))
-                ck_err_raw(c, &at, "images[%zu].volumes[%zu].name: no volume named '%s'; "
-                                   "declare it in volumes",
+                ck_err_raw(c, &at,
+                           "images[%zu].volumes[%zu].name: no volume named '%s'; "
+                           "declare it in volumes",
                            i, k, im->volumes[k].name);
         for (size_t k = 0; k < im->provide_count; k++)
             if (cas_policy_secret_find(p, im->provide_secrets[k]) == NULL)
-                ck_err_raw(c, &at, "images[%zu].provide_secrets[%zu]: no secret named '%s'; "
-                                   "declare it in secrets",
+                ck_err_raw(c, &at,
+                           "images[%zu].provide_secrets[%zu]: no secret named '%s'; "
+                           "declare it in secrets",
                            i, k, im->provide_secrets[k]);
     }
 }
@@ -2013,8 +2111,8 @@ validate(struct ck *c, struct pnode *root)
                    type_name(root));
         return CAS_OK;
     }
+    prepare(c, root); /* variables first: version may be one */
     check_version(c, root, top);
-    prepare(c, root);
     (void)ck_keys(c, root, top_keys, "the session");
     check_top_scalars(c, root, top);
     if ((n = pn_get(root, "secrets")) != NULL)

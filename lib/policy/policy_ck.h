@@ -34,7 +34,7 @@ struct ck {
     bool nomem;
     struct ph_use *uses;
     size_t use_count, use_cap;
-    bool mode_known;      /* security.attestation.mode is not a placeholder */
+    bool mode_known; /* security.attestation.mode is not a placeholder */
 };
 
 /* Key tables: which keys a mapping may hold, since when, and what cas does with each. */
@@ -63,8 +63,7 @@ void ck_pop(struct ck *c, size_t mark);
 const char *ck_path_dup(struct ck *c);
 
 /* Checks the keys of map against specs (NULL-terminated); false when map is not a mapping. */
-bool ck_keys(struct ck *c, const struct pnode *map, const struct keyspec *specs,
-             const char *what);
+bool ck_keys(struct ck *c, const struct pnode *map, const struct keyspec *specs, const char *what);
 
 /* Typed readers: report at n and return false / NULL on a wrong value. */
 const char *ck_str(struct ck *c, const struct pnode *n);
@@ -98,6 +97,15 @@ json_t *ck_json_value(struct ck *c, const struct pnode *n);
 
 void *ck_alloc(struct ck *c, size_t n);
 const char *ck_strdup(struct ck *c, const char *s);
+
+/* A list section of the top level (services, images, volumes, secrets): checks the list and its
+ * limit, allocates count items of elem bytes and runs fn on each with the path set; returns the
+ * normal form's array (NULL when absent, empty or wrong). */
+typedef void (*ck_item_fn)(struct ck *c, void *item, const struct pnode *n, json_t *arr);
+json_t *ck_list_section(struct ck *c, const struct pnode *n, const char *key, unsigned max,
+                        size_t elem, void **items, size_t *count, ck_item_fn fn);
+/* ck_set, but an empty array or object is dropped (§12 step 6). */
+void ck_set_nonempty(struct ck *c, json_t *obj, const char *key, json_t *v);
 
 /* Sections. */
 void ck_secrets(struct ck *c, const struct pnode *n, json_t *top);

@@ -12,7 +12,7 @@
 #include "policy_int.h"
 #include "util/alloc.h"
 
-#define CHUNK_SIZE (64u * 1024u)
+#define CHUNK_SIZE 65536u
 
 struct arena_chunk {
     struct arena_chunk *next;

@@ -8,9 +8,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdbool.h>
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "policy/policy.h"
 
@@ -62,9 +62,8 @@ struct cas_policy_impl {
 };
 
 /* Diagnostics. */
-void diag_add(struct cas_policy_diags *d, unsigned line, unsigned col,
-              enum cas_policy_severity sev, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+void diag_add(struct cas_policy_diags *d, unsigned line, unsigned col, enum cas_policy_severity sev,
+              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void diag_sort(struct cas_policy_diags *d);
 
 /* Levenshtein distance, capped at cap + 1. */

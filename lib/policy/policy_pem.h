@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
 #include <stdbool.h>
 
 #include "policy/policy.h"

@@ -53,60 +53,73 @@ name_ok(const char *s, bool allow_relative, bool *is_relative)
     }
 }
 
+static bool
+ref_session(struct ck *c, const struct pnode *at, const char *val, bool url,
+            struct cas_policy_ref *r)
+{
+    bool rel;
+
+    if (!name_ok(val, !url, &rel)) {
+        ck_err(c, at, "'%.200s' is not a session name%s", val,
+               url ? " (URL references take absolute names)" : " (a/b, ./child, ../sibling)");
+        return false;
+    }
+    if (rel)
+        ck_since(c, at, "a relative session reference", 10);
+    r->session = ck_strdup(c, val);
+    return true;
+}
+
+static bool
+ref_namespace(struct ck *c, const struct pnode *at, const char *val, bool url,
+              struct cas_policy_ref *r)
+{
+    bool rel;
+
+    if (strcmp(val, "..") != 0 && !name_ok(val, !url, &rel)) {
+        ck_err(c, at, "'%.200s' is not a namespace name", val);
+        return false;
+    }
+    ck_since(c, at, "export to a namespace", 6);
+    r->namespace = ck_strdup(c, val);
+    return true;
+}
+
+static bool
+ref_hash(struct ck *c, const struct pnode *at, const char *val, struct cas_policy_ref *r)
+{
+    if (strlen(val) != 64 || strspn(val, "0123456789abcdefABCDEF") != 64) {
+        ck_err(c, at, "session_hash must be 64 hex digits");
+        return false;
+    }
+    for (size_t i = 0; i <= 64; i++)
+        r->session_hash[i] = (char)(val[i] >= 'A' && val[i] <= 'F' ? val[i] - 'A' + 'a' : val[i]);
+    r->has_hash = true;
+    return true;
+}
+
 /* One key=value of a reference, from a mapping or a URL string. */
 static bool
 ref_field(struct ck *c, const struct pnode *at, const char *key, const char *val, bool url,
           enum ref_use use, struct cas_policy_ref *r)
 {
-    bool rel;
-
     if (strcmp(key, "cas_url") == 0 || strcmp(key, "cas_key") == 0 ||
         strcmp(key, "cas_software_key") == 0) {
         ck_later(c, at, key, 0);
         return false;
     }
-    if (strcmp(key, "session") == 0) {
-        if (!name_ok(val, !url, &rel)) {
-            ck_err(c, at, "'%.200s' is not a session name%s", val,
-                   url ? " (URL references take absolute names)" : " (a/b, ./child, ../sibling)");
-            return false;
-        }
-        if (rel)
-            ck_since(c, at, "a relative session reference", 10);
-        r->session = ck_strdup(c, val);
-        return true;
-    }
-    if (strcmp(key, "namespace") == 0 && use == REF_EXPORT) {
-        if (strcmp(val, "..") != 0 && !name_ok(val, !url, &rel)) {
-            ck_err(c, at, "'%.200s' is not a namespace name", val);
-            return false;
-        }
-        ck_since(c, at, "export to a namespace", 6);
-        r->namespace = ck_strdup(c, val);
-        return true;
-    }
-    if (strcmp(key, "session_hash") == 0) {
-        size_t n = strlen(val);
-        if (n != 64 || strspn(val, "0123456789abcdefABCDEF") != 64) {
-            ck_err(c, at, "session_hash must be 64 hex digits");
-            return false;
-        }
-        for (size_t i = 0; i <= n; i++)
-            r->session_hash[i] = (char)(val[i] >= 'A' && val[i] <= 'F' ? val[i] - 'A' + 'a'
-                                                                       : val[i]);
-        r->has_hash = true;
-        return true;
-    }
-    if (strcmp(key, "secret") == 0 && use == REF_IMPORT_SECRET) {
-        r->secret = ck_strdup(c, val);
-        return true;
-    }
-    if (strcmp(key, "volume") == 0 && use == REF_IMPORT_VOLUME) {
-        r->volume = ck_strdup(c, val);
-        return true;
-    }
+    if (strcmp(key, "session") == 0)
+        return ref_session(c, at, val, url, r);
+    if (strcmp(key, "namespace") == 0 && use == REF_EXPORT)
+        return ref_namespace(c, at, val, url, r);
+    if (strcmp(key, "session_hash") == 0)
+        return ref_hash(c, at, val, r);
+    if (strcmp(key, "secret") == 0 && use == REF_IMPORT_SECRET)
+        return (r->secret = ck_strdup(c, val)) != NULL;
+    if (strcmp(key, "volume") == 0 && use == REF_IMPORT_VOLUME)
+        return (r->volume = ck_strdup(c, val)) != NULL;
     ck_err(c, at, "'%s' is not a key of %s", key,
-           use == REF_EXPORT ? "an export (session, namespace, session_hash)"
+           use == REF_EXPORT          ? "an export (session, namespace, session_hash)"
            : use == REF_IMPORT_SECRET ? "a secret import (session, secret, session_hash)"
                                       : "a volume import (session, volume, session_hash)");
     return false;
@@ -124,8 +137,9 @@ ref_from_url(struct ck *c, const struct pnode *n, enum ref_use use, struct cas_p
         if (slash != NULL && memchr(s, '=', (size_t)(slash - s)) == NULL)
             ck_later(c, n, "references to sessions on another CAS", 0);
         else
-            ck_err(c, n, "'%.200s' is not a reference; write {session: %.200s} or "
-                         "\"/session=%.200s\"",
+            ck_err(c, n,
+                   "'%.200s' is not a reference; write {session: %.200s} or "
+                   "\"/session=%.200s\"",
                    s, s, s);
         return false;
     }
@@ -183,7 +197,12 @@ ck_ref(struct ck *c, const struct pnode *n, enum ref_use use, struct cas_policy_
     } else if (n->type == PN_MAP) {
         for (size_t i = 0; i + 1 < n->count; i += 2) {
             const struct pnode *k = n->kids[i], *v = n->kids[i + 1];
-            size_t mark = ck_push(c, k->text);
+            size_t mark;
+            if (k->type != PN_SCALAR) { /* reported by the prepare pass */
+                ok = false;
+                continue;
+            }
+            mark = ck_push(c, k->text);
             if (ck_str(c, v) == NULL)
                 ok = false;
             else
@@ -293,13 +312,13 @@ parse_valid_for(const char *s, uint64_t *out)
         const char *unit;
         uint64_t secs;
     } units[] = {
-        {"s", 1},        {"sec", 1},        {"secs", 1},       {"second", 1},
-        {"seconds", 1},  {"m", 60},         {"min", 60},       {"mins", 60},
-        {"minute", 60},  {"minutes", 60},   {"h", 3600},       {"hr", 3600},
-        {"hrs", 3600},   {"hour", 3600},    {"hours", 3600},   {"d", 86400},
-        {"day", 86400},  {"days", 86400},   {"w", 604800},     {"week", 604800},
-        {"weeks", 604800}, {"M", 2630016},  {"month", 2630016}, {"months", 2630016},
-        {"y", 31557600}, {"year", 31557600}, {"years", 31557600},
+        {"s", 1},          {"sec", 1},         {"secs", 1},         {"second", 1},
+        {"seconds", 1},    {"m", 60},          {"min", 60},         {"mins", 60},
+        {"minute", 60},    {"minutes", 60},    {"h", 3600},         {"hr", 3600},
+        {"hrs", 3600},     {"hour", 3600},     {"hours", 3600},     {"d", 86400},
+        {"day", 86400},    {"days", 86400},    {"w", 604800},       {"week", 604800},
+        {"weeks", 604800}, {"M", 2630016},     {"month", 2630016},  {"months", 2630016},
+        {"y", 31557600},   {"year", 31557600}, {"years", 31557600},
     };
     uint64_t total = 0;
     bool any = false;
@@ -383,9 +402,10 @@ check_kind(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, boo
         }
     }
     if (strcmp(n->text, "session-ca") == 0)
-        ck_err(c, n, "secret kind 'session-ca' belongs to session language version 0.2, which "
-                     "is not supported by cas; use version: \"0.3\" and convert the file "
-                     "(session references, x509 private_key)");
+        ck_err(c, n,
+               "secret kind 'session-ca' belongs to session language version 0.2, which "
+               "is not supported by cas; use version: \"0.3\" and convert the file "
+               "(session references, x509 private_key)");
     else
         ck_err(c, n,
                "unknown secret kind '%.64s'%s%s%s; kinds: ascii, binary, private-key, "
@@ -405,81 +425,173 @@ keep_value(struct ck *c, struct cas_policy_secret *s, const void *p, size_t len)
 }
 
 static void
+check_fragment_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
+{
+    json_t *j = ck_json_value(c, v);
+    char *txt;
+
+    if (j == NULL)
+        return;
+    s->fragment = j;
+    if ((txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
+        keep_value(c, s, txt, strlen(txt));
+        OPENSSL_cleanse(txt, strlen(txt));
+        free(txt);
+    }
+    ck_set(c, o, "value", j);
+}
+
+static void
+check_binary_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
+{
+    size_t n = v->len / 2;
+    uint8_t *bytes;
+    char *lower;
+
+    if (v->len % 2 != 0 || v->len == 0 || n > 65536 || (bytes = cas_malloc(n)) == NULL) {
+        ck_err(c, v, "a binary value is 2 to 131072 hex digits (1 to 65536 bytes)");
+        return;
+    }
+    if (!cas_hex_decode_exact(v->text, v->len, bytes, n)) {
+        ck_err(c, v, "a binary value is written in hex digits");
+    } else {
+        keep_value(c, s, bytes, n);
+        if ((lower = arena_strndup(c->a, v->text, v->len)) != NULL) {
+            for (char *q = lower; *q; q++)
+                if (*q >= 'A' && *q <= 'F')
+                    *q = (char)(*q - 'A' + 'a');
+            ck_set(c, o, "value", ck_json_str(c, lower));
+        }
+    }
+    OPENSSL_cleanse(bytes, n);
+    free(bytes);
+}
+
+/* Keys and certificates: PEM of the kind's type (§8 table), kept as written. */
+static void
+check_pem_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
+{
+    enum cas_policy_key_type kt;
+
+    if (s->kind == CAS_POLICY_KIND_PRIVATE_KEY) {
+        if (!pem_private_key(v->text, v->len, &kt))
+            ck_err(c, v,
+                   "expected an unencrypted PEM PKCS#8 private key (-----BEGIN PRIVATE "
+                   "KEY-----) of type P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
+        else
+            s->key_type = kt;
+    } else if (s->kind == CAS_POLICY_KIND_PUBLIC_KEY) {
+        if (!pem_public_key(v->text, v->len))
+            ck_err(c, v, "expected a PEM public key (-----BEGIN PUBLIC KEY-----)");
+    } else if (pem_cert_count(v->text, v->len) == 0) {
+        ck_err(c, v, "expected PEM certificates: the certificate, then its chain");
+    }
+    keep_value(c, s, v->text, v->len);
+    ck_set(c, o, "value", ck_json_str(c, v->text));
+}
+
+static void
 check_value(struct ck *c, struct cas_policy_secret *s, const struct pnode *v, json_t *o)
 {
     size_t mark = ck_push(c, "value");
-    enum cas_policy_key_type kt;
 
     s->source = CAS_POLICY_EXPLICIT;
     if (s->kind == CAS_POLICY_KIND_CONFIG_FRAGMENT) {
-        json_t *j = ck_json_value(c, v);
-        char *txt;
-        if (j == NULL)
-            goto out;
-        s->fragment = j;
-        if ((txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
-            keep_value(c, s, txt, strlen(txt));
-            free(txt);
-        }
-        ck_set(c, o, "value", j);
-        goto out;
-    }
-    if (ck_str(c, v) == NULL)
-        goto out;
-    switch (s->kind) {
-    case CAS_POLICY_KIND_ASCII:
+        check_fragment_value(c, s, v, o);
+    } else if (ck_str(c, v) == NULL) {
+        ;
+    } else if (s->kind == CAS_POLICY_KIND_ASCII) {
         (void)ck_plain_str(c, v);
         keep_value(c, s, v->text, v->len);
         ck_set(c, o, "value", ck_json_str(c, v->text));
-        break;
-    case CAS_POLICY_KIND_BINARY: {
-        uint8_t *bytes;
-        size_t n = v->len / 2;
-        char *lower;
-        if (v->len % 2 != 0 || v->len == 0 || n > 65536 ||
-            (bytes = cas_malloc(n)) == NULL) {
-            ck_err(c, v, "a binary value is 2 to 131072 hex digits (1 to 65536 bytes)");
-            break;
-        }
-        if (!cas_hex_decode_exact(v->text, v->len, bytes, n)) {
-            ck_err(c, v, "a binary value is written in hex digits");
-        } else {
-            keep_value(c, s, bytes, n);
-            if ((lower = arena_strndup(c->a, v->text, v->len)) != NULL) {
-                for (char *q = lower; *q; q++)
-                    if (*q >= 'A' && *q <= 'F')
-                        *q = (char)(*q - 'A' + 'a');
-                ck_set(c, o, "value", ck_json_str(c, lower));
-            }
-        }
-        OPENSSL_cleanse(bytes, n);
-        free(bytes);
-        break;
+    } else if (s->kind == CAS_POLICY_KIND_BINARY) {
+        check_binary_value(c, s, v, o);
+    } else {
+        check_pem_value(c, s, v, o);
     }
-    case CAS_POLICY_KIND_PRIVATE_KEY:
-        if (!pem_private_key(v->text, v->len, &kt))
-            ck_err(c, v, "expected an unencrypted PEM PKCS#8 private key (-----BEGIN PRIVATE "
-                         "KEY-----) of type P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
+    ck_pop(c, mark);
+}
+
+static void
+check_valid_for(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    size_t mark = ck_push(c, "valid_for");
+
+    if (ck_str(c, f) == NULL)
+        ;
+    else if (!parse_valid_for(f->text, &s->valid_for_s))
+        ck_err(c, f,
+               "expected a duration such as '90 days', '59d' or '1 year 6 months' (units s, m, h, "
+               "d, w, M, y)");
+    else if (s->valid_for_s < 3600 || s->valid_for_s > VALID_FOR_MAX)
+        ck_err(c, f, "must be at least 1 hour and end before the year 9999");
+    else {
+        s->valid_for = f->text;
+        ck_set(c, o, "valid_for", ck_json_str(c, f->text));
+    }
+    ck_pop(c, mark);
+}
+
+static void
+check_endpoint(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    size_t mark = ck_push(c, "endpoint");
+
+    if (ck_str(c, f) != NULL) {
+        if (strcmp(f->text, "server") == 0)
+            s->endpoint = CAS_POLICY_EP_SERVER;
+        else if (strcmp(f->text, "client") == 0)
+            s->endpoint = CAS_POLICY_EP_CLIENT;
         else
-            s->key_type = kt;
-        goto keep;
-    case CAS_POLICY_KIND_PUBLIC_KEY:
-        if (!pem_public_key(v->text, v->len))
-            ck_err(c, v, "expected a PEM public key (-----BEGIN PUBLIC KEY-----)");
-        goto keep;
-    case CAS_POLICY_KIND_X509:
-    case CAS_POLICY_KIND_X509_CA:
-        if (pem_cert_count(v->text, v->len) == 0)
-            ck_err(c, v, "expected PEM certificates: the certificate, then its chain");
-        goto keep;
-    default:
-        break;
+            ck_err(c, f, "expected server or client");
+        ck_set(c, o, "endpoint", ck_json_str(c, f->text));
     }
-    goto out;
-keep:
-    keep_value(c, s, v->text, v->len);
-    ck_set(c, o, "value", ck_json_str(c, v->text));
-out:
+    ck_pop(c, mark);
+}
+
+/* A dns entry (any non-empty name) or a san entry ("dns:<name>", "ip:<address>"). */
+static bool
+name_entry_ok(const struct pnode *it, bool is_san)
+{
+    unsigned char buf[16];
+
+    if (!is_san)
+        return it->len > 0;
+    if (strncmp(it->text, "dns:", 4) == 0)
+        return it->len > 4;
+    if (strncmp(it->text, "ip:", 3) == 0)
+        return inet_pton(AF_INET, it->text + 3, buf) == 1 ||
+               inet_pton(AF_INET6, it->text + 3, buf) == 1;
+    return false;
+}
+
+static void
+check_name_list(struct ck *c, const struct pnode *f, bool is_san, const char ***list, size_t *cnt,
+                json_t *o)
+{
+    const char *key = is_san ? "san" : "dns";
+    struct pnode *const *items;
+    size_t k = ck_many(f, &items), mark = ck_push(c, key);
+    json_t *arr = ck_arr(c);
+
+    if ((*list = ck_alloc(c, (k ? k : 1) * sizeof(char *))) == NULL)
+        k = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct pnode *it = items ? items[i] : f;
+        size_t m2 = items ? ck_push_i(c, i) : c->plen;
+        if (ck_str(c, it) == NULL) {
+            ;
+        } else if (!name_entry_ok(it, is_san)) {
+            ck_err(c, it,
+                   is_san ? "a san entry is \"dns:<name>\" or \"ip:<IPv4 or IPv6>\""
+                          : "a DNS name must not be empty");
+        } else {
+            (*list)[(*cnt)++] = it->text;
+            ck_append(c, arr, ck_json_str(c, it->text));
+        }
+        ck_pop(c, m2);
+    }
+    ck_set_nonempty(c, o, key, arr);
     ck_pop(c, mark);
 }
 
@@ -487,168 +599,215 @@ static void
 check_x509_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
 {
     const struct pnode *f;
-    size_t mark;
 
-    if ((f = pn_get(n, "valid_for")) != NULL) {
-        mark = ck_push(c, "valid_for");
-        if (ck_str(c, f) != NULL) {
-            if (!parse_valid_for(f->text, &s->valid_for_s))
-                ck_err(c, f, "expected a duration such as '90 days', '59d' or '1 year 6 "
-                             "months' (units s, m, h, d, w, M, y)");
-            else if (s->valid_for_s < 3600 || s->valid_for_s > VALID_FOR_MAX)
-                ck_err(c, f, "must be at least 1 hour and end before the year 9999");
-            else {
-                s->valid_for = f->text;
-                ck_set(c, o, "valid_for", ck_json_str(c, f->text));
-            }
-        }
-        ck_pop(c, mark);
-    }
-    if ((f = pn_get(n, "endpoint")) != NULL) {
-        mark = ck_push(c, "endpoint");
-        if (ck_str(c, f) != NULL) {
-            if (strcmp(f->text, "server") == 0)
-                s->endpoint = CAS_POLICY_EP_SERVER;
-            else if (strcmp(f->text, "client") == 0)
-                s->endpoint = CAS_POLICY_EP_CLIENT;
-            else
-                ck_err(c, f, "expected server or client");
-            ck_set(c, o, "endpoint", ck_json_str(c, f->text));
-        }
-        ck_pop(c, mark);
-    }
-    for (int which = 0; which < 2; which++) {
-        const char *key = which ? "san" : "dns";
-        struct pnode *const *items;
-        size_t k;
-        const char ***list = which ? &s->san : &s->dns;
-        size_t *cnt = which ? &s->san_count : &s->dns_count;
-        json_t *arr;
-        if ((f = pn_get(n, key)) == NULL || pn_is_null(f))
-            continue;
-        k = ck_many(f, &items);
-        mark = ck_push(c, key);
-        arr = ck_arr(c);
-        if ((*list = ck_alloc(c, (k ? k : 1) * sizeof(char *))) != NULL) {
-            for (size_t i = 0; i < k; i++) {
-                const struct pnode *it = items ? items[i] : f;
-                size_t m2 = items ? ck_push_i(c, i) : c->plen;
-                if (ck_str(c, it) != NULL) {
-                    bool ok = it->len > 0;
-                    if (which && strncmp(it->text, "dns:", 4) == 0) {
-                        ok = it->len > 4;
-                    } else if (which && strncmp(it->text, "ip:", 3) == 0) {
-                        unsigned char buf[16];
-                        ok = inet_pton(AF_INET, it->text + 3, buf) == 1 ||
-                             inet_pton(AF_INET6, it->text + 3, buf) == 1;
-                    } else if (which) {
-                        ok = false;
-                    }
-                    if (!ok)
-                        ck_err(c, it, which ? "a san entry is \"dns:<name>\" or \"ip:<IPv4 or "
-                                              "IPv6>\""
-                                            : "a DNS name must not be empty");
-                    else {
-                        (*list)[(*cnt)++] = it->text;
-                        ck_append(c, arr, ck_json_str(c, it->text));
-                    }
-                }
-                ck_pop(c, m2);
-            }
-        }
-        if (json_array_size(arr) > 0)
-            ck_set(c, o, key, arr);
-        else
-            json_decref(arr);
-        ck_pop(c, mark);
-    }
+    if ((f = pn_get(n, "valid_for")) != NULL)
+        check_valid_for(c, s, f, o);
+    if ((f = pn_get(n, "endpoint")) != NULL)
+        check_endpoint(c, s, f, o);
+    if ((f = pn_get(n, "dns")) != NULL && !pn_is_null(f))
+        check_name_list(c, f, false, &s->dns, &s->dns_count, o);
+    if ((f = pn_get(n, "san")) != NULL && !pn_is_null(f))
+        check_name_list(c, f, true, &s->san, &s->san_count, o);
     if (s->endpoint == CAS_POLICY_EP_CLIENT && s->dns_count > 0)
-        ck_err(c, pn_get(n, "dns"), "dns is not allowed with endpoint: client; use san or "
-                                    "remove dns");
+        ck_err(c, pn_get(n, "dns"),
+               "dns is not allowed with endpoint: client; use san or remove "
+               "dns");
 }
 
+/* Parameters the kind does not take (or any, on an import). */
 static void
-check_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+check_foreign_params(struct ck *c, const struct cas_policy_secret *s, const struct pnode *n)
 {
-    const struct pnode *f;
-    size_t mark;
-    bool generated = s->source == CAS_POLICY_GENERATED;
-
     for (size_t i = 0; i + 1 < n->count; i += 2) {
         const char *key = n->kids[i]->text;
+        size_t mark;
         if (n->kids[i]->type != PN_SCALAR || kind_takes(key, s->kind))
             continue;
         mark = ck_push(c, key);
         if (s->source == CAS_POLICY_IMPORTED)
-            ck_err(c, n->kids[i], "an imported secret takes its parameters from its owner; "
-                                  "remove '%s'",
+            ck_err(c, n->kids[i],
+                   "an imported secret takes its parameters from its owner; "
+                   "remove '%s'",
                    key);
         else
             ck_err(c, n->kids[i], "'%s' is not a parameter of kind '%s'; remove it", key,
                    kind_name(s->kind));
         ck_pop(c, mark);
     }
-    if (s->kind == CAS_POLICY_KIND_ASCII || s->kind == CAS_POLICY_KIND_BINARY) {
-        unsigned long v = 20;
-        mark = ck_push(c, "size");
-        if ((f = pn_get(n, "size")) != NULL)
-            (void)ck_uint(c, f, 1, 65536, &v);
-        if (f != NULL || generated) {
-            s->size = (unsigned)v;
-            ck_set(c, o, "size", ck_int(c, v));
+}
+
+static void
+check_size(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    unsigned long v = 20;
+    size_t mark = ck_push(c, "size");
+
+    if (f != NULL)
+        (void)ck_uint(c, f, 1, 65536, &v);
+    if (f != NULL || s->source == CAS_POLICY_GENERATED) { /* the default only when generated */
+        s->size = (unsigned)v;
+        ck_set(c, o, "size", ck_int(c, v));
+    }
+    ck_pop(c, mark);
+}
+
+static void
+check_key_type(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    size_t mark = ck_push(c, "key_type"), k = 0;
+
+    if (f != NULL && ck_str(c, f) != NULL) {
+        while (k < 5 && strcmp(f->text, g_key_types[k]) != 0)
+            k++;
+        if (k == 5)
+            ck_err(c, f, "expected P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
+        else if (s->source == CAS_POLICY_EXPLICIT && s->value != NULL &&
+                 s->key_type != (enum cas_policy_key_type)k)
+            ck_err(c, f, "the explicit value is a %s key, not %s", g_key_types[s->key_type],
+                   f->text);
+        else {
+            if (k >= 3)
+                ck_since(c, f, "key_type RSA", 7);
+            s->key_type = (enum cas_policy_key_type)k;
+        }
+    }
+    if (f != NULL || s->source == CAS_POLICY_GENERATED)
+        ck_set(c, o, "key_type", ck_json_str(c, g_key_types[s->key_type]));
+    ck_pop(c, mark);
+}
+
+/* private_key and issuer (names of secrets, checked once all are read), common_name. */
+static void
+check_ref_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+{
+    static const char *const refs[] = {"private_key", "issuer", "common_name"};
+    const char **dst[] = {&s->private_key, &s->issuer, &s->common_name};
+
+    for (size_t i = 0; i < 3; i++) {
+        const struct pnode *f = pn_get(n, refs[i]);
+        size_t mark;
+        if (!kind_takes(refs[i], s->kind) || f == NULL || pn_is_null(f))
+            continue;
+        mark = ck_push(c, refs[i]);
+        if ((i < 2 ? ck_segment(c, f, "a secret") : ck_plain_str(c, f) != NULL)) {
+            *dst[i] = f->text;
+            ck_set(c, o, refs[i], ck_json_str(c, f->text));
         }
         ck_pop(c, mark);
     }
+}
+
+static void
+check_params(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+{
+    const struct pnode *f;
+
+    check_foreign_params(c, s, n);
+    if (s->kind == CAS_POLICY_KIND_ASCII || s->kind == CAS_POLICY_KIND_BINARY)
+        check_size(c, s, pn_get(n, "size"), o);
     if (s->kind == CAS_POLICY_KIND_PRIVATE_KEY) {
-        mark = ck_push(c, "key_type");
-        if ((f = pn_get(n, "key_type")) != NULL && ck_str(c, f) != NULL) {
-            size_t k;
-            for (k = 0; k < 5; k++)
-                if (strcmp(f->text, g_key_types[k]) == 0)
-                    break;
-            if (k == 5)
-                ck_err(c, f, "expected P-256, P-384, Ed25519, RSA-2048 or RSA-3072");
-            else if (s->source == CAS_POLICY_EXPLICIT && s->value != NULL &&
-                     s->key_type != (enum cas_policy_key_type)k)
-                ck_err(c, f, "the explicit value is a %s key, not %s", g_key_types[s->key_type],
-                       f->text);
-            else {
-                if (k >= 3)
-                    ck_since(c, f, "key_type RSA", 7);
-                s->key_type = (enum cas_policy_key_type)k;
-            }
-        }
-        if (f != NULL || generated)
-            ck_set(c, o, "key_type", ck_json_str(c, g_key_types[s->key_type]));
-        ck_pop(c, mark);
+        size_t mark;
+        check_key_type(c, s, pn_get(n, "key_type"), o);
         mark = ck_push(c, "migrate");
         if ((f = pn_get(n, "migrate")) != NULL && ck_bool(c, f, &s->migrate) && s->migrate)
             ck_set(c, o, "migrate", json_true());
         ck_pop(c, mark);
     }
-    for (int i = 0; i < 3; i++) {
-        static const char *const refs[] = {"private_key", "issuer", "common_name"};
-        const char **dst = i == 0 ? &s->private_key : i == 1 ? &s->issuer : &s->common_name;
-        if (!kind_takes(refs[i], s->kind) || (f = pn_get(n, refs[i])) == NULL ||
-            pn_is_null(f))
-            continue;
-        mark = ck_push(c, refs[i]);
-        if ((i < 2 ? ck_segment(c, f, "a secret") : ck_plain_str(c, f) != NULL)) {
-            *dst = f->text;
-            ck_set(c, o, refs[i], ck_json_str(c, f->text));
-        }
-        ck_pop(c, mark);
-    }
+    check_ref_params(c, s, n, o);
     if (s->kind == CAS_POLICY_KIND_X509 || s->kind == CAS_POLICY_KIND_X509_CA)
         check_x509_params(c, s, n, o);
 }
 
+/* The source: import, explicit value, or generated (the default). */
 static void
-check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *arr)
+check_source(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
 {
-    const struct pnode *f, *val, *imp;
-    json_t *o;
+    const struct pnode *val = pn_get(n, "value"), *imp = pn_get(n, "import");
+    json_t *ro = NULL;
+    size_t mark;
+
+    if (imp != NULL) {
+        s->source = CAS_POLICY_IMPORTED;
+        mark = ck_push(c, "import");
+        if (ck_ref(c, imp, REF_IMPORT_SECRET, &s->import, &ro))
+            ck_set(c, o, "import", ro);
+        ck_pop(c, mark);
+        if (pn_get(n, "export") != NULL || pn_get(n, "export_public") != NULL)
+            ck_err(c, n,
+                   "an imported secret cannot be exported again (export, export_public): "
+                   "only its owner decides who sees it");
+    } else if (val != NULL) {
+        check_value(c, s, val, o);
+    } else if (s->kind == CAS_POLICY_KIND_CONFIG_FRAGMENT) {
+        ck_err(c, n, "a config-fragment is never generated; give value: or import:");
+    }
+}
+
+static void
+check_exports(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    struct pnode *const *items;
+    size_t k = ck_many(f, &items), mark = ck_push(c, "export");
+    json_t *ea = ck_arr(c), *ro;
+
+    if ((s->exports = ck_alloc(c, (k ? k : 1) * sizeof(*s->exports))) == NULL)
+        k = 0;
+    for (size_t i = 0; i < k; i++) {
+        size_t m2 = items ? ck_push_i(c, i) : c->plen;
+        if (ck_ref(c, items ? items[i] : f, REF_EXPORT, &s->exports[s->export_count], &ro)) {
+            s->export_count++;
+            ck_append(c, ea, ro);
+        }
+        ck_pop(c, m2);
+    }
+    ck_set_nonempty(c, o, "export", ea);
+    ck_pop(c, mark);
+}
+
+static void
+check_export_public(struct ck *c, struct cas_policy_secret *s, const struct pnode *f, json_t *o)
+{
+    size_t mark = ck_push(c, "export_public");
+
+    if (ck_bool(c, f, &s->export_public) && s->export_public) {
+        ck_set(c, o, "export_public", json_true());
+        if (s->kind == CAS_POLICY_KIND_PRIVATE_KEY)
+            ck_warn(c, f,
+                    "export_public makes this private key readable by anyone; export a "
+                    "public-key secret derived from it instead");
+    }
+    ck_pop(c, mark);
+}
+
+/* The kind, required except on import; false when the secret cannot be checked further. */
+static bool
+check_kind_given(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, json_t *o)
+{
+    const struct pnode *f = pn_get(n, "kind");
     bool later = false;
+
+    if (pn_get(n, "import_akv") != NULL) /* reported as later by ck_keys */
+        return false;
+    if (f != NULL) {
+        check_kind(c, s, f, &later);
+        if (!later)
+            ck_set(c, o, "kind", ck_json_str(c, f->text));
+        return !later;
+    }
+    if (pn_get(n, "import") != NULL)
+        return true;
+    ck_err(c, n,
+           "'kind' is required (except on import); add kind: ascii, binary, private-key, "
+           "public-key, x509-ca, x509 or config-fragment");
+    return false;
+}
+
+static void
+check_secret(struct ck *c, void *item, const struct pnode *n, json_t *arr)
+{
+    struct cas_policy_secret *s = item;
+    const struct pnode *f;
+    json_t *o;
     size_t mark;
 
     s->pos.line = n->line;
@@ -663,80 +822,20 @@ check_secret(struct ck *c, struct cas_policy_secret *s, const struct pnode *n, j
         ck_set(c, o, "name", ck_json_str(c, f->text));
     }
     ck_pop(c, mark);
-    val = pn_get(n, "value");
-    imp = pn_get(n, "import");
-    if (val != NULL && imp != NULL)
+    if (pn_get(n, "value") != NULL && pn_get(n, "import") != NULL)
         ck_err(c, n, "a secret has one source: give value or import, not both");
-    if (pn_get(n, "import_akv") != NULL) { /* reported as later by ck_keys */
-        ck_append(c, arr, o);
-        return;
-    }
-    if ((f = pn_get(n, "kind")) != NULL) {
-        check_kind(c, s, f, &later);
-        if (!later)
-            ck_set(c, o, "kind", ck_json_str(c, f->text));
-    } else if (imp == NULL) {
-        ck_err(c, n, "'kind' is required (except on import); add kind: ascii, binary, "
-                     "private-key, public-key, x509-ca, x509 or config-fragment");
-        later = true;
-    }
-    if (later) {
-        ck_append(c, arr, o);
-        return;
-    }
-    if (imp != NULL) {
-        json_t *ro = NULL;
-        s->source = CAS_POLICY_IMPORTED;
-        mark = ck_push(c, "import");
-        if (ck_ref(c, imp, REF_IMPORT_SECRET, &s->import, &ro))
-            ck_set(c, o, "import", ro);
-        ck_pop(c, mark);
-        if (pn_get(n, "export") != NULL || pn_get(n, "export_public") != NULL)
-            ck_err(c, n, "an imported secret cannot be exported again (export, "
-                         "export_public): only its owner decides who sees it");
-    } else if (val != NULL) {
-        check_value(c, s, val, o);
-    } else if (s->kind == CAS_POLICY_KIND_CONFIG_FRAGMENT) {
-        ck_err(c, n, "a config-fragment is never generated; give value: or import:");
-    }
-    check_params(c, s, n, o);
-    if (s->source == CAS_POLICY_GENERATED && s->private_key == NULL &&
-        (s->kind == CAS_POLICY_KIND_PUBLIC_KEY || s->kind == CAS_POLICY_KIND_X509 ||
-         s->kind == CAS_POLICY_KIND_X509_CA))
-        ck_err(c, n, "a generated %s needs private_key: <name of a private-key secret>",
-               kind_name(s->kind));
-    if ((f = pn_get(n, "export")) != NULL && !pn_is_null(f) &&
-        s->source != CAS_POLICY_IMPORTED) {
-        struct pnode *const *items;
-        size_t k = ck_many(f, &items);
-        json_t *ea = ck_arr(c), *ro;
-        mark = ck_push(c, "export");
-        if ((s->exports = ck_alloc(c, (k ? k : 1) * sizeof(*s->exports))) != NULL) {
-            for (size_t i = 0; i < k; i++) {
-                size_t m2 = items ? ck_push_i(c, i) : c->plen;
-                if (ck_ref(c, items ? items[i] : f, REF_EXPORT, &s->exports[s->export_count],
-                           &ro)) {
-                    s->export_count++;
-                    ck_append(c, ea, ro);
-                }
-                ck_pop(c, m2);
-            }
-        }
-        if (json_array_size(ea) > 0)
-            ck_set(c, o, "export", ea);
-        else
-            json_decref(ea);
-        ck_pop(c, mark);
-    }
-    if ((f = pn_get(n, "export_public")) != NULL && s->source != CAS_POLICY_IMPORTED) {
-        mark = ck_push(c, "export_public");
-        if (ck_bool(c, f, &s->export_public) && s->export_public) {
-            ck_set(c, o, "export_public", json_true());
-            if (s->kind == CAS_POLICY_KIND_PRIVATE_KEY)
-                ck_warn(c, f, "export_public makes this private key readable by anyone; "
-                              "export a public-key secret derived from it instead");
-        }
-        ck_pop(c, mark);
+    if (check_kind_given(c, s, n, o)) {
+        check_source(c, s, n, o);
+        check_params(c, s, n, o);
+        if (s->source == CAS_POLICY_GENERATED && s->private_key == NULL &&
+            (s->kind == CAS_POLICY_KIND_PUBLIC_KEY || s->kind == CAS_POLICY_KIND_X509 ||
+             s->kind == CAS_POLICY_KIND_X509_CA))
+            ck_err(c, n, "a generated %s needs private_key: <name of a private-key secret>",
+                   kind_name(s->kind));
+        if ((f = pn_get(n, "export")) != NULL && !pn_is_null(f) && s->source != CAS_POLICY_IMPORTED)
+            check_exports(c, s, f, o);
+        if ((f = pn_get(n, "export_public")) != NULL && s->source != CAS_POLICY_IMPORTED)
+            check_export_public(c, s, f, o);
     }
     ck_append(c, arr, o);
 }
@@ -760,8 +859,8 @@ index_secrets(struct ck *c)
     struct cas_policy_impl *im = p->impl;
     size_t n = 0;
 
-    if ((im->secret_order = ck_alloc(c, (p->secret_count ? p->secret_count : 1) *
-                                            sizeof(size_t))) == NULL)
+    if ((im->secret_order =
+             ck_alloc(c, (p->secret_count ? p->secret_count : 1) * sizeof(size_t))) == NULL)
         return;
     for (size_t i = 0; i < p->secret_count; i++)
         if (p->secrets[i].name != NULL)
@@ -775,8 +874,9 @@ index_secrets(struct ck *c)
                                        *b = &p->secrets[im->secret_order[i]];
         if (strcmp(a->name, b->name) == 0) {
             struct pnode at = {.line = b->pos.line, .col = b->pos.column};
-            ck_err_raw(c, &at, "secrets[%zu]: duplicate secret name '%s' (also secrets[%zu]); "
-                               "names must be unique",
+            ck_err_raw(c, &at,
+                       "secrets[%zu]: duplicate secret name '%s' (also secrets[%zu]); "
+                       "names must be unique",
                        im->secret_order[i], b->name, im->secret_order[i - 1]);
         }
     }
@@ -802,52 +902,58 @@ cas_policy_secret_find(const struct cas_policy *p, const char *name)
     return NULL;
 }
 
+/* The secret a reference parameter names, if it has the kind wanted (reported otherwise). */
+static const struct cas_policy_secret *
+referenced(struct ck *c, size_t i, const char *param, const char *name, enum cas_policy_kind want)
+{
+    const struct cas_policy_secret *s = &c->p->secrets[i], *t;
+    struct pnode at = {.line = s->pos.line, .col = s->pos.column};
+
+    if ((t = cas_policy_secret_find(c->p, name)) == NULL) {
+        ck_err_raw(c, &at, "secrets[%zu].%s: no secret named '%s'; declare it with kind: %s", i,
+                   param, name, kind_name(want));
+        return NULL;
+    }
+    if (t->kind != want && t->kind != CAS_POLICY_KIND_UNKNOWN) {
+        ck_err_raw(c, &at, "secrets[%zu].%s: secret '%s' is of kind %s, not %s", i, param, name,
+                   kind_name(t->kind), kind_name(want));
+        return NULL;
+    }
+    return t;
+}
+
 static void
 check_secret_refs(struct ck *c)
 {
     struct cas_policy *p = c->p;
 
     for (size_t i = 0; i < p->secret_count; i++) {
-        const struct cas_policy_secret *s = &p->secrets[i], *k, *is;
+        const struct cas_policy_secret *s = &p->secrets[i], *k;
         struct pnode at = {.line = s->pos.line, .col = s->pos.column};
-        if (s->private_key != NULL) {
-            if ((k = cas_policy_secret_find(p, s->private_key)) == NULL)
-                ck_err_raw(c, &at, "secrets[%zu].private_key: no secret named '%s'; declare "
-                                   "it with kind: private-key",
+        bool is_cert = s->kind == CAS_POLICY_KIND_X509 || s->kind == CAS_POLICY_KIND_X509_CA;
+
+        k = s->private_key == NULL
+                ? NULL
+                : referenced(c, i, "private_key", s->private_key, CAS_POLICY_KIND_PRIVATE_KEY);
+        if (s->issuer != NULL)
+            (void)referenced(c, i, "issuer", s->issuer, CAS_POLICY_KIND_X509_CA);
+        if (k == NULL || !is_cert || s->source != CAS_POLICY_EXPLICIT)
+            continue;
+        if (k->source == CAS_POLICY_GENERATED) {
+            diag_add(c->d, at.line, at.col,
+                     c->opt->fail_on_warning ? CAS_POLICY_ERROR : CAS_POLICY_WARNING,
+                     "secrets[%zu]: the explicit certificate cannot match private_key '%s', "
+                     "which is generated; give the key's value or import it",
+                     i, s->private_key);
+        } else if (k->source == CAS_POLICY_EXPLICIT && s->value != NULL && k->value != NULL) {
+            size_t kl, cl;
+            const uint8_t *kp = cas_secret_peek(k->value, &kl),
+                          *cp = cas_secret_peek(s->value, &cl);
+            if (!pem_key_matches_cert((const char *)kp, kl, (const char *)cp, cl))
+                ck_err_raw(c, &at,
+                           "secrets[%zu].value: the certificate does not match private_key "
+                           "'%s'",
                            i, s->private_key);
-            else if (k->kind != CAS_POLICY_KIND_PRIVATE_KEY &&
-                     k->kind != CAS_POLICY_KIND_UNKNOWN)
-                ck_err_raw(c, &at, "secrets[%zu].private_key: secret '%s' is of kind %s, not "
-                                   "private-key",
-                           i, s->private_key, kind_name(k->kind));
-            else if (s->source == CAS_POLICY_EXPLICIT && k->source == CAS_POLICY_GENERATED &&
-                     s->kind != CAS_POLICY_KIND_PUBLIC_KEY)
-                diag_add(c->d, at.line, at.col,
-                         c->opt->fail_on_warning ? CAS_POLICY_ERROR : CAS_POLICY_WARNING,
-                         "secrets[%zu]: the explicit certificate cannot match private_key '%s', "
-                         "which is generated; give the key's value or import it",
-                         i, s->private_key);
-            else if (s->source == CAS_POLICY_EXPLICIT && k->source == CAS_POLICY_EXPLICIT &&
-                     s->value != NULL && k->value != NULL &&
-                     s->kind != CAS_POLICY_KIND_PUBLIC_KEY) {
-                size_t kl, cl;
-                const uint8_t *kp = cas_secret_peek(k->value, &kl),
-                              *cp = cas_secret_peek(s->value, &cl);
-                if (!pem_key_matches_cert((const char *)kp, kl, (const char *)cp, cl))
-                    ck_err_raw(c, &at, "secrets[%zu].value: the certificate does not match "
-                                       "private_key '%s'",
-                               i, s->private_key);
-            }
-        }
-        if (s->issuer != NULL) {
-            if ((is = cas_policy_secret_find(p, s->issuer)) == NULL)
-                ck_err_raw(c, &at, "secrets[%zu].issuer: no secret named '%s'; declare it "
-                                   "with kind: x509-ca",
-                           i, s->issuer);
-            else if (is->kind != CAS_POLICY_KIND_X509_CA && is->kind != CAS_POLICY_KIND_UNKNOWN)
-                ck_err_raw(c, &at, "secrets[%zu].issuer: secret '%s' is of kind %s, not "
-                                   "x509-ca",
-                           i, s->issuer, kind_name(is->kind));
         }
     }
 }
@@ -855,40 +961,12 @@ check_secret_refs(struct ck *c)
 void
 ck_secrets(struct ck *c, const struct pnode *n, json_t *top)
 {
-    size_t mark = ck_push(c, "secrets");
-    json_t *arr;
+    json_t *arr = ck_list_section(c, n, "secrets", CAS_POLICY_MAX_SECRETS, sizeof(*c->p->secrets),
+                                  (void **)&c->p->secrets, &c->p->secret_count, check_secret);
 
-    if (pn_is_null(n))
-        goto out;
-    if (n->type != PN_SEQ) {
-        ck_err(c, n, "expected a list of secrets");
-        goto out;
-    }
-    if (n->count > CAS_POLICY_MAX_SECRETS) {
-        ck_err(c, n, "has %zu secrets; a session may have at most %u", n->count,
-               CAS_POLICY_MAX_SECRETS);
-        goto out;
-    }
-    if (n->count == 0 || (arr = ck_arr(c)) == NULL)
-        goto out;
-    if ((c->p->secrets = ck_alloc(c, n->count * sizeof(*c->p->secrets))) == NULL) {
-        json_decref(arr);
-        goto out;
-    }
-    c->p->secret_count = n->count;
-    for (size_t i = 0; i < n->count; i++) {
-        size_t m2 = ck_push_i(c, i);
-        check_secret(c, &c->p->secrets[i], n->kids[i], arr);
-        ck_pop(c, m2);
-    }
-    ck_pop(c, mark);
     index_secrets(c);
     check_secret_refs(c);
     ck_set(c, top, "secrets", arr);
-    return;
-out:
-    ck_pop(c, mark);
-    index_secrets(c);
 }
 
 /* ---- placeholders against secrets (§9) ---- */
@@ -957,53 +1035,66 @@ resolve_old_suffix(const struct cas_policy *p, struct cas_policy_placeholder *ph
     return NULL;
 }
 
+/* Whether the placeholder's output fits where it is used (§9: binary output only in files). */
+static void
+check_output(struct ck *c, const struct ph_use *u, const struct cas_policy_secret *s)
+{
+    const struct cas_policy_placeholder *ph = u->ph;
+    enum cas_policy_format ef = effective_format(s->kind, ph->format);
+    struct pnode at = {.line = u->line, .col = u->col};
+    const char *where;
+
+    if (!cas_policy_format_is_binary(ef) || (u->flags & PH_FSPF) != 0 ||
+        ((u->flags & (PH_NO_BINARY | PH_STRUCT)) == 0 && !ph->escape_json))
+        return;
+    where = ph->escape_json               ? "with escape(json)"
+            : (u->flags & PH_STRUCT) != 0 ? "in this position"
+                                          : "in command, environment and pwd";
+    ck_err_raw(c, &at,
+               "%s: '$$%s::%s…$$' gives binary output (%s), which is refused %s; use a text "
+               "format such as %s",
+               u->path ? u->path : "", ph->cas_prefix ? "CAS" : "SCONE", ph->name,
+               cas_policy_format_name(ef), where,
+               s->kind == CAS_POLICY_KIND_BINARY ? ":hex or :base64" : ":pem or :crt");
+}
+
+static void
+resolve_use(struct ck *c, const struct ph_use *u)
+{
+    struct cas_policy_placeholder *ph = u->ph;
+    const struct cas_policy_secret *s = cas_policy_secret_find(c->p, ph->name);
+    struct pnode at = {.line = u->line, .col = u->col};
+    const char *path = u->path ? u->path : "";
+
+    if (s == NULL && (s = resolve_old_suffix(c->p, ph)) == NULL) {
+        ck_err_raw(c, &at,
+                   "%s: placeholder '$$%s::%s$$' names secret '%s', which this session does not "
+                   "declare; add it to secrets (or import it)",
+                   path, ph->cas_prefix ? "CAS" : "SCONE", ph->name, ph->name);
+        return;
+    }
+    if (!format_allowed(s->kind, ph->format)) {
+        ck_err_raw(c, &at,
+                   "%s: placeholder '%.*s': secret '%s' of kind %s has no such format (policy.md "
+                   "§9 lists each kind's formats)",
+                   path, (int)(ph->len > 300 ? 300 : ph->len), u->src + ph->offset, s->name,
+                   kind_name(s->kind));
+        return;
+    }
+    if (s->kind == CAS_POLICY_KIND_UNKNOWN)
+        return; /* an import without kind: the server checks with the exporter's kind */
+    check_output(c, u, s);
+    if ((u->flags & PH_FSPF) != 0 &&
+        (s->kind != CAS_POLICY_KIND_BINARY ||
+         (s->source == CAS_POLICY_GENERATED && s->size != 32) ||
+         (s->source == CAS_POLICY_EXPLICIT && s->value != NULL && cas_secret_len(s->value) != 32)))
+        ck_err_raw(c, &at,
+                   "%s: fspf_key must name a 32-byte binary secret (kind: binary, size: 32)", path);
+}
+
 void
 ck_resolve_placeholders(struct ck *c)
 {
-    for (size_t i = 0; i < c->use_count; i++) {
-        struct ph_use *u = &c->uses[i];
-        struct cas_policy_placeholder *ph = u->ph;
-        const struct cas_policy_secret *s = cas_policy_secret_find(c->p, ph->name);
-        struct pnode at = {.line = u->line, .col = u->col};
-        enum cas_policy_format ef;
-        const char *path = u->path ? u->path : "";
-
-        if (s == NULL)
-            s = resolve_old_suffix(c->p, ph);
-        if (s == NULL) {
-            ck_err_raw(c, &at, "%s: placeholder '$$%s::%s$$' names secret '%s', which this "
-                               "session does not declare; add it to secrets (or import it)",
-                       path, ph->cas_prefix ? "CAS" : "SCONE", ph->name, ph->name);
-            continue;
-        }
-        if (!format_allowed(s->kind, ph->format)) {
-            ck_err_raw(c, &at, "%s: placeholder '%.*s': secret '%s' of kind %s has no such "
-                               "format (policy.md §9 lists each kind's formats)",
-                       path, (int)(ph->len > 300 ? 300 : ph->len), u->src + ph->offset, s->name,
-                       kind_name(s->kind));
-            continue;
-        }
-        if (s->kind == CAS_POLICY_KIND_UNKNOWN)
-            continue;
-        ef = effective_format(s->kind, ph->format);
-        if (cas_policy_format_is_binary(ef) && (u->flags & PH_FSPF) == 0 &&
-            ((u->flags & (PH_NO_BINARY | PH_STRUCT)) != 0 || ph->escape_json))
-            ck_err_raw(c, &at, "%s: '$$%s::%s…$$' gives binary output (%s), which is refused "
-                               "%s; use a text format such as %s",
-                       path, ph->cas_prefix ? "CAS" : "SCONE", ph->name,
-                       cas_policy_format_name(ef),
-                       ph->escape_json ? "with escape(json)"
-                                       : (u->flags & PH_STRUCT) ? "in this position"
-                                                                : "in command, environment and "
-                                                                  "pwd",
-                       s->kind == CAS_POLICY_KIND_BINARY ? ":hex or :base64" : ":pem or :crt");
-        if ((u->flags & PH_FSPF) != 0 &&
-            (s->kind != CAS_POLICY_KIND_BINARY ||
-             (s->source == CAS_POLICY_GENERATED && s->size != 32) ||
-             (s->source == CAS_POLICY_EXPLICIT && s->value != NULL &&
-              cas_secret_len(s->value) != 32)))
-            ck_err_raw(c, &at, "%s: fspf_key must name a 32-byte binary secret (kind: binary, "
-                               "size: 32)",
-                       path);
-    }
+    for (size_t i = 0; i < c->use_count; i++)
+        resolve_use(c, &c->uses[i]);
 }

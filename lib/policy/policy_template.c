@@ -80,13 +80,13 @@ static const char *
 lookup_var(const struct cas_policy_vars *vars, const char *name, size_t name_len)
 {
     const char *v = NULL;
-    size_t n = 0;
 
     if (vars == NULL)
         return NULL;
     if (vars->defs != NULL)
         v = lookup_list(vars->defs, vars->def_count, true, name, name_len);
     if (v == NULL && vars->env != NULL) {
+        size_t n = 0;
         while (vars->env[n] != NULL)
             n++;
         v = lookup_list(vars->env, n, false, name, name_len);
@@ -114,8 +114,7 @@ cas_policy_vars_present(const char *s, size_t len)
 
 cas_rc
 cas_policy_vars_expand(const char *s, size_t len, const struct cas_policy_vars *vars,
-                       struct cas_buf *out, char *missing, size_t missing_cap,
-                       struct cas_err *err)
+                       struct cas_buf *out, char *missing, size_t missing_cap, struct cas_err *err)
 {
     size_t i = 0, start = 0;
 
@@ -153,8 +152,9 @@ cas_policy_vars_expand(const char *s, size_t len, const struct cas_policy_vars *
     }
     cas_buf_add(out, s + start, len - start);
     if (out->failed)
-        return cas_err_set(err, CAS_E_TOOBIG, "the value is longer than %zu bytes after "
-                                              "substituting variables",
+        return cas_err_set(err, CAS_E_TOOBIG,
+                           "the value is longer than %zu bytes after "
+                           "substituting variables",
                            out->max);
     return CAS_OK;
 }
@@ -252,7 +252,8 @@ parse_body(const char *b, size_t blen, struct cas_policy_placeholder *ph, struct
     const char *fmt;
     static const char esc[] = "|escape(json)";
 
-    if (blen >= sizeof(esc) - 1 && memcmp(b + blen - (sizeof(esc) - 1), esc, sizeof(esc) - 1) == 0) {
+    if (blen >= sizeof(esc) - 1 &&
+        memcmp(b + blen - (sizeof(esc) - 1), esc, sizeof(esc) - 1) == 0) {
         ph->escape_json = true;
         blen -= sizeof(esc) - 1;
     }
@@ -263,8 +264,9 @@ parse_body(const char *b, size_t blen, struct cas_policy_placeholder *ph, struct
     while (n < blen && is_name_char(b[n]))
         n++;
     if (n == 0)
-        return cas_err_set(err, CAS_E_INVALID, "placeholder has no secret name; write "
-                                               "$$SCONE::<secret>$$");
+        return cas_err_set(err, CAS_E_INVALID,
+                           "placeholder has no secret name; write "
+                           "$$SCONE::<secret>$$");
     if (n > CAS_POLICY_PH_NAME_MAX)
         return cas_err_set(err, CAS_E_INVALID, "placeholder names a secret longer than %u bytes",
                            CAS_POLICY_PH_NAME_MAX);

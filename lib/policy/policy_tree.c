@@ -5,6 +5,9 @@
  * "billion laughs" file stops at the limit without ever being expanded). Tags are recorded and
  * judged by policy_check.c, which knows the path; so are duplicate keys.
  */
+#include <stdarg.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -229,7 +232,7 @@ attach(struct builder *b, struct pnode *n)
     f = &b->stack[b->depth - 1];
     if (f->count == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 8;
-        struct pnode **k = cas_realloc(f->kids, cap * sizeof(*k));
+        struct pnode **k = cas_realloc(f->kids, cap * sizeof(struct pnode *));
         if (k == NULL)
             return false;
         f->kids = k;
@@ -255,120 +258,140 @@ new_node(struct builder *b, enum pn_type t, const yaml_mark_t *m, const yaml_cha
     return n;
 }
 
-/* Returns 1 to go on, 0 at the end of the document, -1 on a problem (reported) or no memory. */
-static int
-on_event(struct builder *b, yaml_event_t *ev, cas_rc *rc)
+static cas_rc refuse(struct builder *b, const yaml_mark_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Reports a problem at m; returns CAS_E_INVALID. */
+static cas_rc
+refuse(struct builder *b, const yaml_mark_t *m, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vsnprintf(text, sizeof(text), fmt, ap) < 0)
+        text[0] = '\0';
+    va_end(ap);
+    diag_add(b->d, to_uint(m->line + 1), to_uint(m->column + 1), CAS_POLICY_ERROR, "%s", text);
+    return CAS_E_INVALID;
+}
+
+static cas_rc
+on_scalar(struct builder *b, const yaml_event_t *ev)
 {
     const yaml_mark_t *m = &ev->start_mark;
     struct pnode *n;
-    struct frame *f;
-    char *anchor = NULL;
+    char *anchor;
 
+    if (ev->data.scalar.length > CAS_POLICY_MAX_SCALAR)
+        return refuse(b, m, "a value is longer than %u bytes (policy.md §1)",
+                      CAS_POLICY_MAX_SCALAR);
+    if ((n = new_node(b, PN_SCALAR, m, ev->data.scalar.tag)) == NULL ||
+        (n->text = arena_strndup(b->a, (const char *)ev->data.scalar.value,
+                                 ev->data.scalar.length)) == NULL)
+        return CAS_E_NOMEM;
+    n->len = ev->data.scalar.length;
+    n->is_plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    if (ev->data.scalar.anchor != NULL) {
+        if ((anchor = cas_strdup((const char *)ev->data.scalar.anchor)) == NULL)
+            return CAS_E_NOMEM;
+        if (!anchor_put(b, anchor, n)) {
+            free(anchor);
+            return CAS_E_NOMEM;
+        }
+    }
+    if (!count_nodes(b, 1, m))
+        return CAS_E_INVALID;
+    return attach(b, n) ? CAS_OK : CAS_E_NOMEM;
+}
+
+static cas_rc
+on_alias(struct builder *b, const yaml_event_t *ev)
+{
+    const yaml_mark_t *m = &ev->start_mark;
+    struct pnode *n = anchor_get(b, (const char *)ev->data.alias.anchor);
+
+    if (n == NULL)
+        return refuse(b, m, "alias '*%s' names no anchor defined before it",
+                      (const char *)ev->data.alias.anchor);
+    if (!count_nodes(b, n->weight, m))
+        return CAS_E_INVALID;
+    return attach(b, n) ? CAS_OK : CAS_E_NOMEM;
+}
+
+static cas_rc
+on_start(struct builder *b, const yaml_event_t *ev)
+{
+    const yaml_mark_t *m = &ev->start_mark;
+    bool is_seq = ev->type == YAML_SEQUENCE_START_EVENT;
+    const yaml_char_t *an = is_seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor;
+    struct pnode *n;
+    struct frame *f;
+
+    if (b->depth >= CAS_POLICY_MAX_DEPTH)
+        return refuse(b, m, "the file nests deeper than %u levels (policy.md §1)",
+                      CAS_POLICY_MAX_DEPTH);
+    if ((n = new_node(b, is_seq ? PN_SEQ : PN_MAP, m,
+                      is_seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag)) == NULL)
+        return CAS_E_NOMEM;
+    f = &b->stack[b->depth++];
+    memset(f, 0, sizeof(*f));
+    f->node = n;
+    if (an != NULL && (f->anchor = cas_strdup((const char *)an)) == NULL)
+        return CAS_E_NOMEM;
+    return count_nodes(b, 1, m) ? CAS_OK : CAS_E_INVALID;
+}
+
+static cas_rc
+on_end(struct builder *b)
+{
+    struct frame *f = &b->stack[b->depth - 1];
+    struct pnode *n = f->node;
+    char *anchor = f->anchor;
+
+    if (f->count != 0) {
+        if ((n->kids = arena_alloc(b->a, f->count * sizeof(struct pnode *))) == NULL)
+            return CAS_E_NOMEM;
+        memcpy(n->kids, f->kids, f->count * sizeof(struct pnode *));
+    }
+    n->count = f->count;
+    free(f->kids);
+    f->kids = NULL;
+    f->anchor = NULL;
+    b->depth--;
+    if (anchor != NULL && !anchor_put(b, anchor, n)) {
+        free(anchor);
+        return CAS_E_NOMEM;
+    }
+    /* the node was counted at its start; its subtree's weight now joins the parent */
+    return attach(b, n) ? CAS_OK : CAS_E_NOMEM;
+}
+
+/* Returns 1 to go on, 0 at the end of the document, -1 on a problem (reported) or no memory. */
+static int
+on_event(struct builder *b, const yaml_event_t *ev, cas_rc *rc)
+{
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
-        if (ev->data.scalar.length > CAS_POLICY_MAX_SCALAR) {
-            diag_add(b->d, to_uint(m->line + 1), to_uint(m->column + 1), CAS_POLICY_ERROR,
-                     "a value is longer than %u bytes (policy.md §1)", CAS_POLICY_MAX_SCALAR);
-            *rc = CAS_E_INVALID;
-            return -1;
-        }
-        if ((n = new_node(b, PN_SCALAR, m, ev->data.scalar.tag)) == NULL ||
-            (n->text = arena_strndup(b->a, (const char *)ev->data.scalar.value,
-                                     ev->data.scalar.length)) == NULL)
-            goto nomem;
-        n->len = ev->data.scalar.length;
-        n->is_plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        if (ev->data.scalar.anchor != NULL &&
-            ((anchor = cas_strdup((const char *)ev->data.scalar.anchor)) == NULL ||
-             !anchor_put(b, anchor, n))) {
-            free(anchor);
-            goto nomem;
-        }
-        if (!count_nodes(b, 1, m)) {
-            *rc = CAS_E_INVALID;
-            return -1;
-        }
-        if (!attach(b, n))
-            goto nomem;
-        return 1;
+        *rc = on_scalar(b, ev);
+        break;
     case YAML_ALIAS_EVENT:
-        if ((n = anchor_get(b, (const char *)ev->data.alias.anchor)) == NULL) {
-            diag_add(b->d, to_uint(m->line + 1), to_uint(m->column + 1), CAS_POLICY_ERROR,
-                     "alias '*%s' names no anchor defined before it",
-                     (const char *)ev->data.alias.anchor);
-            *rc = CAS_E_INVALID;
-            return -1;
-        }
-        if (!count_nodes(b, n->weight, m)) {
-            *rc = CAS_E_INVALID;
-            return -1;
-        }
-        if (!attach(b, n))
-            goto nomem;
-        return 1;
+        *rc = on_alias(b, ev);
+        break;
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
-        if (b->depth >= CAS_POLICY_MAX_DEPTH) {
-            diag_add(b->d, to_uint(m->line + 1), to_uint(m->column + 1), CAS_POLICY_ERROR,
-                     "the file nests deeper than %u levels (policy.md §1)",
-                     CAS_POLICY_MAX_DEPTH);
-            *rc = CAS_E_INVALID;
-            return -1;
-        }
-        n = new_node(b, ev->type == YAML_SEQUENCE_START_EVENT ? PN_SEQ : PN_MAP, m,
-                     ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.tag
-                                                           : ev->data.mapping_start.tag);
-        if (n == NULL)
-            goto nomem;
-        f = &b->stack[b->depth++];
-        memset(f, 0, sizeof(*f));
-        f->node = n;
-        {
-            const yaml_char_t *an = ev->type == YAML_SEQUENCE_START_EVENT
-                                        ? ev->data.sequence_start.anchor
-                                        : ev->data.mapping_start.anchor;
-            if (an != NULL && (f->anchor = cas_strdup((const char *)an)) == NULL)
-                goto nomem;
-        }
-        if (!count_nodes(b, 1, m)) {
-            *rc = CAS_E_INVALID;
-            return -1;
-        }
-        return 1;
+        *rc = on_start(b, ev);
+        break;
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
-        f = &b->stack[b->depth - 1];
-        n = f->node;
-        if (f->count != 0) {
-            if ((n->kids = arena_alloc(b->a, f->count * sizeof(*n->kids))) == NULL)
-                goto nomem;
-            memcpy(n->kids, f->kids, f->count * sizeof(*n->kids));
-        }
-        n->count = f->count;
-        free(f->kids);
-        f->kids = NULL;
-        if (f->anchor != NULL) {
-            if (!anchor_put(b, f->anchor, n)) {
-                free(f->anchor);
-                f->anchor = NULL;
-                b->depth--;
-                goto nomem;
-            }
-            f->anchor = NULL;
-        }
-        b->depth--;
-        /* the node was counted at its start; its subtree's weight now joins the parent */
-        if (!attach(b, n))
-            goto nomem;
-        return 1;
+        *rc = on_end(b);
+        break;
     case YAML_DOCUMENT_END_EVENT:
         return 0;
     default:
-        return 1;
+        break;
     }
-nomem:
-    *rc = CAS_E_NOMEM;
-    return -1;
+    return *rc == CAS_OK ? 1 : -1;
 }
 
 static void

@@ -23,8 +23,8 @@
 extern char **environ;
 
 /* A session file is at most 1 MiB; reading a little more lets the parser say so. */
-#define SESSION_READ_MAX (4u * 1024u * 1024u)
-#define STATE_MAX (1024u * 1024u)
+#define SESSION_READ_MAX 4194304u
+#define STATE_MAX 1048576u
 
 struct local_opts {
     const char *file;

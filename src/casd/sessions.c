@@ -10,16 +10,20 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "casd.h"
+#include "crypto/pki.h"
 #include "crypto/seal.h"
 #include "dcap/collateral.h"
 #include "http/server.h"
 #include "policy/policy.h"
+#include "secrets/secrets.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/codec.h"
@@ -128,56 +132,147 @@ casd_resolve_ref(const char *from, const char *ref, char *out, size_t cap)
 
 enum list_kind { L_READ, L_UPDATE, L_CREATE, L_LIST, L_DELETE };
 
+/* Who asks, about which session: what an access check needs, placeholders included. */
+struct acl {
+    const struct cas_policy *p;
+    const uint8_t *creator; /* 32 bytes */
+    const struct cas_http_req *req;
+    struct casd *d; /* with tx and session: resolves placeholder entries */
+    struct cas_tx *tx;
+    const char *session;
+};
+
+/* One textual entry (from a secret's value): a key hash, a PEM certificate, ANY or NONE. */
 static int
-list_allows(const struct cas_policy_access_list *l, const uint8_t creator[32],
-            const struct cas_http_req *req)
+text_entry_allows(const char *t, size_t len, const struct cas_http_req *req)
 {
+    char buf[128];
+    uint8_t h[32];
+    X509 *cert = NULL;
+    struct cas_err err = {0};
+    int ok = 0;
+
+    if (len == 3 && memcmp(t, "ANY", 3) == 0)
+        return 1;
+    if (len == 4 && memcmp(t, "NONE", 4) == 0)
+        return -1;
+    if (!req->has_peer)
+        return 0;
+    if (len < sizeof(buf)) {
+        memcpy(buf, t, len);
+        buf[len] = '\0';
+        if (cas_keyhash_parse(buf, h, &err) == CAS_OK)
+            return memcmp(h, req->peer_key_hash, 32) == 0;
+    }
+    if (cas_cert_from_pem(t, len, &cert, &err) == CAS_OK &&
+        cas_cert_key_hash(cert, h, &err) == CAS_OK)
+        ok = memcmp(h, req->peer_key_hash, 32) == 0;
+    X509_free(cert);
+    return ok;
+}
+
+/* A placeholder entry (policy.md §10): 1 grants, -1 is NONE, 0 grants nothing (also when it
+ * cannot be resolved, logged with the entry). */
+static int
+placeholder_allows(const struct acl *a, const struct cas_policy_placeholder *ph)
+{
+    struct cas_secret_value *v = NULL;
+    struct cas_err err = {0};
+    uint8_t h[32];
+    int r = 0;
+
+    if (a->d == NULL || ph == NULL)
+        return 0;
+    if (casd_values_get(a->d, a->tx, a->session, a->p, ph->secret, &v, &err) != CAS_OK) {
+        CAS_LOG(WARN, "casd.access_entry_ignored", CAS_LF_STR("session", a->session),
+                CAS_LF_STR("secret", ph->secret), CAS_LF_STR("why", cas_err_get(&err, 0)));
+        return 0;
+    }
+    if ((v->kind == CAS_POLICY_KIND_X509 || v->kind == CAS_POLICY_KIND_X509_CA ||
+         v->kind == CAS_POLICY_KIND_PUBLIC_KEY || v->kind == CAS_POLICY_KIND_ASCII) &&
+        v->pem != NULL) {
+        r = text_entry_allows(v->pem, strlen(v->pem), a->req);
+        if (r == 0 && v->kind == CAS_POLICY_KIND_PUBLIC_KEY && a->req->has_peer) {
+            BIO *bio = BIO_new_mem_buf(v->pem, -1);
+            EVP_PKEY *k = bio != NULL ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+            r = k != NULL && cas_key_hash(k, h, &err) == CAS_OK &&
+                memcmp(h, a->req->peer_key_hash, 32) == 0;
+            EVP_PKEY_free(k);
+            BIO_free(bio);
+        }
+    } else if (v->kind == CAS_POLICY_KIND_ASCII && v->data != NULL) {
+        size_t len;
+        const uint8_t *b = cas_secret_peek(v->data, &len);
+        r = text_entry_allows((const char *)b, len, a->req);
+    } else if (v->kind == CAS_POLICY_KIND_CONFIG_FRAGMENT && v->data != NULL) {
+        size_t len, i;
+        const uint8_t *b = cas_secret_peek(v->data, &len);
+        json_t *j = json_loadb((const char *)b, len, JSON_DECODE_ANY, NULL), *e;
+        if (json_is_string(j))
+            r = text_entry_allows(json_string_value(j), json_string_length(j), a->req);
+        json_array_foreach(j, i, e)
+        {
+            if (r == 0 && json_is_string(e))
+                r = text_entry_allows(json_string_value(e), json_string_length(e), a->req);
+        }
+        json_decref(j);
+    }
+    cas_secrets_value_free(v);
+    ERR_clear_error();
+    return r;
+}
+
+static bool
+list_allows(const struct acl *a, const struct cas_policy_access_list *l)
+{
+    const struct cas_http_req *req = a->req;
+
     for (size_t i = 0; i < l->count; i++) {
         const struct cas_policy_access_entry *e = &l->entries[i];
+        int r;
         switch (e->kind) {
         case CAS_POLICY_ACCESS_ANY:
-            return 1;
+            return true;
         case CAS_POLICY_ACCESS_NONE:
-            return 0;
+            return false;
         case CAS_POLICY_ACCESS_CREATOR:
-            if (req->has_peer && memcmp(req->peer_key_hash, creator, 32) == 0)
-                return 1;
+            if (req->has_peer && memcmp(req->peer_key_hash, a->creator, 32) == 0)
+                return true;
             break;
         case CAS_POLICY_ACCESS_KEY_HASH:
         case CAS_POLICY_ACCESS_CERTIFICATE:
             if (req->has_peer && memcmp(req->peer_key_hash, e->key_hash, 32) == 0)
-                return 1;
+                return true;
             break;
         case CAS_POLICY_ACCESS_PLACEHOLDER:
-            /* Entries from secret values are resolved by the values module; a placeholder that
-             * cannot be resolved grants nothing (policy.md §10). */
+            if ((r = placeholder_allows(a, e->ph)) != 0)
+                return r > 0;
             break;
         }
     }
-    return 0;
+    return false;
 }
 
 static bool
-allows(const struct cas_policy *p, enum list_kind k, const uint8_t creator[32],
-       const struct cas_http_req *req)
+allows(const struct acl *a, enum list_kind k)
 {
-    const struct cas_policy_access *a = &p->access;
-    bool is_creator = req->has_peer && memcmp(req->peer_key_hash, creator, 32) == 0;
+    const struct cas_policy_access *pa = &a->p->access;
+    bool is_creator = a->req->has_peer && memcmp(a->req->peer_key_hash, a->creator, 32) == 0;
 
     switch (k) {
     case L_READ:
-        return a->read.is_present ? list_allows(&a->read, creator, req) : is_creator;
+        return pa->read.is_present ? list_allows(a, &pa->read) : is_creator;
     case L_UPDATE:
-        return a->update.is_present ? list_allows(&a->update, creator, req) : is_creator;
+        return pa->update.is_present ? list_allows(a, &pa->update) : is_creator;
     case L_CREATE:
-        return a->create_sessions.is_present ? list_allows(&a->create_sessions, creator, req)
-                                             : allows(p, L_UPDATE, creator, req);
+        return pa->create_sessions.is_present ? list_allows(a, &pa->create_sessions)
+                                              : allows(a, L_UPDATE);
     case L_LIST:
-        if (a->list_sessions.is_present)
-            return list_allows(&a->list_sessions, creator, req);
-        return allows(p, L_READ, creator, req) || allows(p, L_CREATE, creator, req);
+        if (pa->list_sessions.is_present)
+            return list_allows(a, &pa->list_sessions);
+        return allows(a, L_READ) || allows(a, L_CREATE);
     case L_DELETE:
-        return a->del.is_present && list_allows(&a->del, creator, req);
+        return pa->del.is_present && list_allows(a, &pa->del);
     }
     return false;
 }
@@ -503,7 +598,7 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
             if ((rc = casd_session_open(u->d, &u->parent_row, &pp, NULL, err)) != CAS_OK)
                 return rc;
             ok = creator_of(&u->parent_row, parent_creator) &&
-                 allows(pp, L_CREATE, parent_creator, req);
+                 allows(&(struct acl){pp, parent_creator, req, u->d, tx, u->parent}, L_CREATE);
             cas_policy_free(pp);
             if (!ok) {
                 reply2(req, 403, u->first,
@@ -534,14 +629,15 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
         }
         if ((rc = casd_session_open(u->d, &u->cur, &u->old, NULL, err)) != CAS_OK)
             return rc;
-        ok = creator_of(&u->cur, cur_creator) && allows(u->old, L_UPDATE, cur_creator, req);
+        ok = creator_of(&u->cur, cur_creator) &&
+             allows(&(struct acl){u->old, cur_creator, req, u->d, tx, p->name}, L_UPDATE);
         if (!ok) {
             reply2(req, 403, u->first, "your identity (%s) may not update session '%s'", kh,
                    p->name);
             return CAS_E_DENIED;
         }
         if (strcmp(p->predecessor, u->cur.hash) != 0) {
-            may_read = allows(u->old, L_READ, cur_creator, req);
+            may_read = allows(&(struct acl){u->old, cur_creator, req, u->d, tx, p->name}, L_READ);
             reply2(req, 409, u->first,
                    "predecessor %s is not the current version of session '%s'%s%s", p->predecessor,
                    p->name, may_read ? "; the current hash is " : "", may_read ? u->cur.hash : "");
@@ -708,7 +804,8 @@ casd_handle_session_read(struct cas_http_req *req)
     }
     if (casd_session_open(d, &cur, &p, &yaml, &err) != CAS_OK)
         goto fail;
-    if (!creator_of(&cur, creator) || !allows(p, L_READ, creator, req)) {
+    if (!creator_of(&cur, creator) ||
+        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ)) {
         reply_not_found(req, name);
         goto out;
     }
@@ -790,8 +887,8 @@ casd_handle_session_list(struct cas_http_req *req)
     }
     if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
-    if (!creator_of(&cur, creator) || !allows(p, L_LIST, creator, req)) {
-        if (allows(p, L_READ, creator, req))
+    if (!creator_of(&cur, creator) || !allows(&(struct acl){p, creator, req, d, tx, ns}, L_LIST)) {
+        if (allows(&(struct acl){p, creator, req, d, tx, ns}, L_READ))
             reply2(req, 403, "Failed to list sessions",
                    "your identity may not list the sessions of namespace '%s'", ns);
         else
@@ -851,11 +948,12 @@ casd_handle_session_delete(struct cas_http_req *req)
     }
     if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
-    if (!creator_of(&cur, creator) || !allows(p, L_READ, creator, req)) {
+    if (!creator_of(&cur, creator) ||
+        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ)) {
         reply_not_found(req, name);
         goto out;
     }
-    if (!allows(p, L_DELETE, creator, req)) {
+    if (!allows(&(struct acl){p, creator, req, d, tx, name}, L_DELETE)) {
         reply2(req, 403, first, "your identity may not delete session '%s'", name);
         goto out;
     }

@@ -83,7 +83,8 @@ set -e
 [ "$rc" = 1 ] && grep -q "give --identity FILE" "$WORK/err" || fail "no identity: exit $rc"
 [ ! -e "$WORK/state" ] || fail "calculate-hash created CLI state"
 mkdir -p "$WORK/state"
-jq -n --rawfile id "$WORK/id.pem" '{format: "cas-cli-1", identity: $id}' >"$WORK/state/config.json"
+{ printf '{"format": "cas-cli-1", "identity": "'; awk '{printf "%s\\n", $0}' "$WORK/id.pem"
+  printf '"}\n'; } >"$WORK/state/config.json"
 chmod 600 "$WORK/state/config.json"
 h_state=$(CAS_CLI_CONFIG="$WORK/state/config.json" "$CAS" session calculate-hash \
     --with-self-as-creator tls "$ex")

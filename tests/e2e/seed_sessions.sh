@@ -130,7 +130,13 @@ expect 0 cas session create "$T/team.yaml"
 expect 0 "${O[@]}" session create "$CORPUS/example_session.yaml" -n team/child -c 127.0.0.1 --cas-cert "$T/cas_cert.crt"
 expect 0 cas session list team
 [ "$(cat "$T/out")" = "team/child" ] || fail "session list: $(cat "$T/out")"
-pass "a second identity: read 404, update 403, delete 404; ANY and NONE; create_sessions for a child"
+printf 'name: viaph\nversion: "0.3"\naccess_policy:\n  read: [CREATOR, "$$SCONE::readers$$"]\nsecrets:\n  - name: readers\n    kind: config-fragment\n    value: ["%s"]\n' "$OTHER_HASH" >"$T/viaph.yaml"
+expect 0 cas session create "$T/viaph.yaml"
+expect 0 "${O[@]}" session read viaph -c 127.0.0.1 --cas-cert "$T/cas_cert.crt"
+sed "s/$OTHER_HASH/$(printf '%064d' 1)/" "$T/viaph.yaml" >"$T/viaph2.yaml"
+expect 0 cas session update "$T/viaph2.yaml"
+expect 1 "${O[@]}" session read viaph -c 127.0.0.1 --cas-cert "$T/cas_cert.crt"
+pass "a second identity: read 404, update 403, delete 404; ANY and NONE; create_sessions for a child; a placeholder access entry"
 
 # Imports, and delete with its rules.
 printf 'name: owner\nversion: "0.3"\naccess_policy:\n  delete: [CREATOR]\nsecrets:\n  - name: shared\n    kind: ascii\n    value: "s3cr3t-shared-value"\n    export:\n      - session: user\n  - name: private\n    kind: ascii\n    value: "not-shared"\n' >"$T/owner.yaml"

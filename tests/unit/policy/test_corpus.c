@@ -122,12 +122,139 @@ test_the_seed_session_is_accepted_without_and_with_its_predecessor(void **state)
     free(b);
 }
 
+static struct cas_policy *
+parse_corpus(const char *file)
+{
+    char path[1024], *text;
+    struct cas_policy *p = NULL;
+    size_t len;
+
+    (void)snprintf(path, sizeof(path), "%s/%s", CORPUS_DIR, file);
+    assert_non_null(text = tl_read(path, &len));
+    assert_int_equal(tl_parse(text, len, NULL, &p, NULL), CAS_OK);
+    free(text);
+    return p;
+}
+
+static void
+test_the_typed_session_holds_services_as_the_launcher_needs_them(void **state)
+{
+    struct cas_policy *p = parse_corpus("v_environment_host_vars.yaml");
+    const struct cas_policy_service *sv = &p->services[0];
+    size_t host = 0;
+
+    (void)state;
+    assert_int_equal(sv->argc, 1);
+    assert_string_equal(sv->argv[0].text, "/bin/app");
+    assert_string_equal(sv->pwd.text, "/");
+    for (size_t i = 0; i < sv->env_count; i++) {
+        if (sv->env[i].from_host) {
+            host++;
+            assert_true(strcmp(sv->env[i].name, "HOSTNAME") == 0 ||
+                        strcmp(sv->env[i].name, "PATH") == 0);
+        }
+        if (strcmp(sv->env[i].name, "JSON") == 0) {
+            assert_int_equal(sv->env[i].value.ph_count, 1);
+            assert_true(sv->env[i].value.ph[0].escape_json);
+            assert_true(sv->env[i].value.ph[0].cas_prefix);
+            assert_string_equal(sv->env[i].value.ph[0].secret, "token");
+        }
+    }
+    assert_int_equal(host, 2);
+    cas_policy_free(p);
+    p = parse_corpus("v_command_list.yaml");
+    assert_int_equal(p->services[0].argc, 4);
+    assert_int_equal(p->services[0].host_arg[3], 1);
+    assert_int_equal(p->services[0].host_arg[0], 0);
+    assert_string_equal(p->services[0].pwd.text, "/srv");
+    cas_policy_free(p);
+}
+
+static void
+test_the_typed_session_holds_attestation_as_the_verifier_needs_it(void **state)
+{
+    struct cas_policy *p = parse_corpus("v_attestation_variants.yaml");
+    const struct cas_policy_service *sv = &p->services[0];
+
+    (void)state;
+    assert_int_equal(sv->variant_count, 5);
+    assert_int_equal(sv->variants[0].mrenclave_count, 2);
+    assert_non_null(sv->variants[0].mrenclave[0].text);
+    assert_non_null(sv->variants[0].mrenclave[1].ph);
+    assert_true(sv->variants[1].has_signer);
+    assert_string_equal(sv->variants[1].signer.mrsigner.text,
+                        "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+    assert_string_equal(sv->variants[1].signer.isvprodid.text, "6");
+    assert_true(sv->variants[1].signer.has_isvsvn_min && sv->variants[1].signer.has_isvsvn_max);
+    assert_int_equal(strlen(sv->variants[3].mrenclave[0].text), 96);
+    assert_non_null(sv->variants[4].whole.ph);
+    assert_int_equal(sv->platform_count, 2);
+    cas_policy_free(p);
+    p = parse_corpus("v_mrenclaves_deprecated.yaml");
+    assert_int_equal(p->services[0].variant_count, 1);
+    assert_true(p->services[0].variants[0].is_mrenclaves);
+    cas_policy_free(p);
+    p = parse_corpus("v_security_sim.yaml");
+    assert_int_equal(p->security.mode, CAS_POLICY_MODE_SIM);
+    assert_int_equal(p->security.tolerate, 0x7fu);
+    assert_int_equal(p->security.advisory_count, 3);
+    assert_string_equal(p->security.service_access_token, "s3cr3t");
+    cas_policy_free(p);
+}
+
+static void
+test_the_typed_session_holds_secrets_and_access_as_the_server_needs_them(void **state)
+{
+    struct cas_policy *p = parse_corpus("v_secret_kinds_generated.yaml");
+    const struct cas_policy_secret *s;
+
+    (void)state;
+    assert_non_null(s = cas_policy_secret_find(p, "rsa"));
+    assert_int_equal(s->kind, CAS_POLICY_KIND_PRIVATE_KEY);
+    assert_int_equal(s->key_type, CAS_POLICY_KEY_RSA3072);
+    assert_true(s->migrate);
+    assert_non_null(s = cas_policy_secret_find(p, "password"));
+    assert_int_equal(s->size, 20);
+    assert_int_equal(s->source, CAS_POLICY_GENERATED);
+    assert_non_null(s = cas_policy_secret_find(p, "cert"));
+    assert_string_equal(s->issuer, "ca");
+    assert_int_equal(s->endpoint, CAS_POLICY_EP_CLIENT);
+    assert_int_equal(s->valid_for_s, 90u * 86400u);
+    assert_int_equal(s->san_count, 1);
+    cas_policy_free(p);
+    p = parse_corpus("v_secret_export_import.yaml");
+    assert_non_null(s = cas_policy_secret_find(p, "b"));
+    assert_int_equal(s->export_count, 4);
+    assert_string_equal(s->exports[2].namespace, "..");
+    assert_non_null(s = cas_policy_secret_find(p, "c"));
+    assert_true(s->exports[0].has_hash);
+    assert_non_null(s = cas_policy_secret_find(p, "e"));
+    assert_int_equal(s->source, CAS_POLICY_IMPORTED);
+    assert_string_equal(s->import.session, "owner");
+    assert_string_equal(s->import.secret, "cert");
+    cas_policy_free(p);
+    p = parse_corpus("v_access_policy_forms.yaml");
+    assert_int_equal(p->access.read.count, 1);
+    assert_int_equal(p->access.read.entries[0].kind, CAS_POLICY_ACCESS_NONE);
+    assert_int_equal(p->access.update.count, 3);
+    assert_int_equal(p->access.update.entries[1].kind, CAS_POLICY_ACCESS_KEY_HASH);
+    assert_memory_equal(p->access.update.entries[2].key_hash, "\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa",
+                        8);
+    assert_int_equal(p->access.create_sessions.entries[0].kind, CAS_POLICY_ACCESS_PLACEHOLDER);
+    assert_int_equal(p->access.del.entries[0].kind, CAS_POLICY_ACCESS_CERTIFICATE);
+    assert_true(p->references_creator);
+    cas_policy_free(p);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_corpus_file_gives_exactly_its_expected_problems),
         cmocka_unit_test(test_the_seed_session_is_accepted_without_and_with_its_predecessor),
+        cmocka_unit_test(test_the_typed_session_holds_services_as_the_launcher_needs_them),
+        cmocka_unit_test(test_the_typed_session_holds_attestation_as_the_verifier_needs_it),
+        cmocka_unit_test(test_the_typed_session_holds_secrets_and_access_as_the_server_needs_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,6 +66,26 @@ test_key_order_comments_quoting_and_whitespace_do_not_change_the_hash(void **sta
 }
 
 static void
+test_command_as_a_string_and_as_a_list_give_the_same_hash(void **state)
+{
+    static const char str[] =
+        "name: s\nversion: \"0.3\"\n"
+        "access_policy: {read: NONE, update: NONE}\n"
+        "services: [{name: a, attestation: {mrenclave: " MR "},\n"
+        "  command: \"python3  -c 'print(1 + 2)'\\t\\n\\\"two words\\\" @@1\"}]\n";
+    static const char list[] = "name: s\nversion: \"0.3\"\n"
+                               "access_policy: {read: NONE, update: NONE}\n"
+                               "services: [{name: a, attestation: {mrenclave: " MR "},\n"
+                               "  command: [python3, -c, \"print(1 + 2)\", two words, \"@@1\"]}]\n";
+    char h[65];
+
+    (void)state;
+    memcpy(h, tl_hash(str), 65);
+    assert_int_equal(strlen(h), 64);
+    assert_string_equal(tl_hash(list), h);
+}
+
+static void
 test_every_change_of_meaning_changes_the_hash(void **state)
 {
     static const struct {
@@ -95,7 +115,7 @@ test_every_change_of_meaning_changes_the_hash(void **state)
         assert_non_null(text = calloc(1, sizeof(base) + tl));
         memcpy(text, base, (size_t)(at - base));
         memcpy(text + (at - base), edits[i].to, tl);
-        strcat(text, at + fl);
+        memcpy(text + (at - base) + tl, at + fl, strlen(at + fl) + 1);
         if (strcmp(tl_hash(text), h1) == 0)
             fail_msg("edit %zu ('%s' -> '%s') kept the hash", i, edits[i].from, edits[i].to);
         assert_int_equal(strlen(tl_hash(text)), 64);
@@ -106,11 +126,11 @@ test_every_change_of_meaning_changes_the_hash(void **state)
 static void
 test_defaults_written_out_and_false_booleans_give_the_same_hash(void **state)
 {
-    static const char a[] = "name: s\nversion: \"0.3\"\n"
-                            "services: [{name: x, command: run, attestation: {mrenclave: " MR
-                            "}}]\n"
-                            "images: [{name: i, injection_files: [/a]}]\n"
-                            "secrets: [{name: p, kind: ascii}, {name: k, kind: private-key}]\n";
+    static const char a[] =
+        "name: s\nversion: \"0.3\"\n"
+        "services: [{name: x, command: run, attestation: {mrenclave: " MR "}}]\n"
+        "images: [{name: i, injection_files: [/a]}]\n"
+        "secrets: [{name: p, kind: ascii}, {name: k, kind: private-key}]\n";
     static const char b[] = "name: s\nversion: \"0.3\"\npersistency: x\npredecessor: ~\n"
                             "services: [{name: x, command: [run], pwd: /, environment: {},"
                             " attestation: [{mrenclave: [" MR "]}]}]\n"
@@ -321,6 +341,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_order_comments_quoting_and_whitespace_do_not_change_the_hash),
+        cmocka_unit_test(test_command_as_a_string_and_as_a_list_give_the_same_hash),
         cmocka_unit_test(test_every_change_of_meaning_changes_the_hash),
         cmocka_unit_test(test_defaults_written_out_and_false_booleans_give_the_same_hash),
         cmocka_unit_test(test_hex_case_and_url_references_normalise),

@@ -116,6 +116,30 @@ test_aliases_count_every_node_they_expand_to(void **state)
 }
 
 static void
+test_eighty_thousand_injection_files_are_checked_for_duplicates_by_sorting(void **state)
+{
+    struct cas_buf b;
+    char *doc, *lines = NULL;
+    struct cas_policy *p = NULL;
+    size_t len;
+
+    (void)state;
+    /* pairwise comparison would take 3.2e9 string compares here: the test would time out */
+    cas_buf_init(&b, CAS_POLICY_MAX_DOC);
+    cas_buf_adds(&b, "name: s\nversion: \"0.3\"\nimages:\n- name: i\n  injection_files:\n");
+    for (int i = 0; i < 80000; i++)
+        cas_buf_addf(&b, "  - /%d\n", i);
+    cas_buf_adds(&b, "  - /17\n");
+    doc = cas_buf_detach(&b, &len);
+    assert_non_null(doc);
+    assert_int_equal(tl_parse(doc, len, NULL, &p, &lines), CAS_E_INVALID);
+    assert_non_null(strstr(lines, "images[0].injection_files[80000]: injection file '/17' appears "
+                                  "twice in this image (also [17])"));
+    free(lines);
+    free(doc);
+}
+
+static void
 test_a_hundred_problems_are_all_reported(void **state)
 {
     struct cas_buf b;
@@ -191,6 +215,8 @@ main(void)
         cmocka_unit_test(test_ten_thousand_secrets_parse_and_sixteen_thousand_and_one_are_refused),
         cmocka_unit_test(test_nesting_at_the_limit_parses_and_one_deeper_is_refused),
         cmocka_unit_test(test_aliases_count_every_node_they_expand_to),
+        cmocka_unit_test(
+            test_eighty_thousand_injection_files_are_checked_for_duplicates_by_sorting),
         cmocka_unit_test(test_a_hundred_problems_are_all_reported),
         cmocka_unit_test(test_secret_values_never_appear_in_problems),
         cmocka_unit_test(test_every_allocation_failure_is_reported_and_leaks_nothing),

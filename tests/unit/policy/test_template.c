@@ -36,8 +36,7 @@ test_variables_are_replaced_and_the_last_definition_wins(void **state)
     char out[256], missing[64];
 
     (void)state;
-    assert_int_equal(expand("x $A ${B}y $A_ ${A}_", &v, out, sizeof(out), missing),
-                     CAS_E_NOTFOUND);
+    assert_int_equal(expand("x $A ${B}y $A_ ${A}_", &v, out, sizeof(out), missing), CAS_E_NOTFOUND);
     assert_string_equal(missing, "A_");
     assert_int_equal(expand("x $A ${B}y ${A}_", &v, out, sizeof(out), missing), CAS_OK);
     assert_string_equal(out, "x second beey second_");
@@ -51,8 +50,7 @@ test_dollar_dollar_and_lone_dollars_stay_as_written(void **state)
     char out[256], missing[64];
 
     (void)state;
-    assert_int_equal(expand("$$SCONE::x$$ $1 $ ${ ${1} price$ $$", &v, out, sizeof(out),
-                            missing),
+    assert_int_equal(expand("$$SCONE::x$$ $1 $ ${ ${1} price$ $$", &v, out, sizeof(out), missing),
                      CAS_OK);
     assert_string_equal(out, "$$SCONE::x$$ $1 $ ${ ${1} price$ $$");
 }
@@ -87,6 +85,23 @@ test_an_inserted_value_cannot_add_yaml_structure(void **state)
     v = cas_secret_peek(p->secrets[0].value, &len);
     assert_int_equal(len, strlen("x}],b:[{"));
     assert_memory_equal(v, "x}],b:[{", len);
+    cas_policy_free(p);
+    free(lines);
+}
+
+static void
+test_every_value_may_be_a_variable_even_the_version(void **state)
+{
+    static const char s[] = "name: $N\nversion: $V\n"
+                            "access_policy: {read: [NONE], update: [NONE]}\n";
+    struct cas_policy *p = NULL;
+    char *lines = NULL;
+
+    (void)state;
+    assert_int_equal(tl_parse(s, strlen(s), "-e N=a/b -e V=0.3.12", &p, &lines), CAS_OK);
+    assert_string_equal(p->name, "a/b");
+    assert_string_equal(p->version, "0.3.12");
+    assert_int_equal(p->version_minor, 12);
     cas_policy_free(p);
     free(lines);
 }
@@ -129,8 +144,7 @@ parse_one(const char *text, struct cas_policy_placeholder *ph, cas_rc want)
     size_t pos = 0;
     bool found = false;
 
-    assert_int_equal(cas_policy_placeholder_next(text, strlen(text), &pos, &found, ph, &err),
-                     want);
+    assert_int_equal(cas_policy_placeholder_next(text, strlen(text), &pos, &found, ph, &err), want);
     if (want == CAS_OK)
         assert_true(found);
 }
@@ -202,6 +216,7 @@ main(void)
         cmocka_unit_test(test_dollar_dollar_and_lone_dollars_stay_as_written),
         cmocka_unit_test(test_e_definitions_beat_the_environment),
         cmocka_unit_test(test_an_inserted_value_cannot_add_yaml_structure),
+        cmocka_unit_test(test_every_value_may_be_a_variable_even_the_version),
         cmocka_unit_test(test_keys_and_comments_are_never_substituted),
         cmocka_unit_test(test_a_missing_variable_in_name_fails_even_with_n),
         cmocka_unit_test(test_placeholders_parse_into_name_format_and_escape),
