@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "run.h"
+#include "run_test.h"
 #include "util/alloc.h"
 #include "util/secret.h"
 
@@ -291,14 +292,6 @@ test_path_check_takes_only_clean_absolute_paths(void **state)
     assert_false(cas_run_path_ok("/a\0b", 4));
 }
 
-static int
-setup(void **state)
-{
-    (void)state;
-    json_set_alloc_funcs(cas_wipe_malloc, cas_wipe_free);
-    return 0;
-}
-
 int
 main(void)
 {
@@ -314,5 +307,5 @@ main(void)
         cmocka_unit_test(test_refusal_without_msg_names_the_status_and_hides_control_characters),
         cmocka_unit_test(test_path_check_takes_only_clean_absolute_paths),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, run_test_setup, NULL);
 }

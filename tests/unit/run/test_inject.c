@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "run_test.h"
 #include "util/alloc.h"
 
 struct fixture {
@@ -35,7 +36,7 @@ make_root(void **state)
              getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
     if (mkdtemp(f->root) == NULL)
         return -1;
-    json_set_alloc_funcs(cas_wipe_malloc, cas_wipe_free);
+    (void)run_test_setup(state);
     umask(022);
     *state = f;
     return 0;
@@ -58,19 +59,6 @@ drop_root(void **state)
 
     free(f);
     return rc;
-}
-
-static void
-load_files(struct cas_run_answer *a, const char *files_json)
-{
-    char json[4096];
-    struct cas_err err = {0};
-
-    snprintf(json, sizeof(json),
-             "{\"session_hash\": \"%064d\", \"argv\": [\"p\"], \"env\": {}, \"host_env\": [], "
-             "\"pwd\": \"/\", \"files\": %s, \"templates\": []}",
-             0, files_json);
-    assert_int_equal(cas_run_answer_parse((const uint8_t *)json, strlen(json), a, &err), CAS_OK);
 }
 
 static void
@@ -116,9 +104,10 @@ test_files_are_written_with_their_modes_and_parents_0700(void **state)
     struct stat st;
     bool on_tmpfs = true;
 
-    load_files(&a, "[{\"path\": \"/tls/key.pem\", \"mode\": 256, \"content\": \"a2V5\"}, "
-                   "{\"path\": \"/etc/app/app.conf\", \"mode\": 416, \"content\": \"Y29uZg==\"}, "
-                   "{\"path\": \"/tls/empty\", \"mode\": 448, \"content\": \"\"}]");
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/tls/key.pem\", \"mode\": 256, \"content\": \"a2V5\"}, "
+                    "{\"path\": \"/etc/app/app.conf\", \"mode\": 416, \"content\": \"Y29uZg==\"}, "
+                    "{\"path\": \"/tls/empty\", \"mode\": 448, \"content\": \"\"}]");
     assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_OK);
     assert_false(on_tmpfs);
     expect_file(f->root, "/tls/key.pem", "key", 0400);
@@ -141,7 +130,8 @@ test_an_existing_file_is_replaced_with_the_sessions_mode(void **state)
     bool on_tmpfs = false;
 
     put_file(f->root, "/old", "previous content, longer", 0666);
-    load_files(&a, "[{\"path\": \"/old\", \"mode\": \"0o400\", \"content\": \"bmV3\"}]");
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/old\", \"mode\": \"0o400\", \"content\": \"bmV3\"}]");
     assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_OK);
     expect_file(f->root, "/old", "new", 0400);
     cas_run_answer_release(&a);
@@ -156,7 +146,8 @@ test_a_parent_that_is_a_file_fails_naming_it(void **state)
     bool on_tmpfs = false;
 
     put_file(f->root, "/plain", "", 0600);
-    load_files(&a, "[{\"path\": \"/plain/x\", \"mode\": 256, \"content\": \"eA==\"}]");
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/plain/x\", \"mode\": 256, \"content\": \"eA==\"}]");
     assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_E_IO);
     assert_non_null(strstr(err.msg[0], "/plain"));
     cas_run_answer_release(&a);
@@ -174,7 +165,8 @@ test_private_tmpfs_keeps_files_off_the_disk_or_falls_back(void **state)
     char verdict = '?';
     pid_t pid;
 
-    load_files(&a, "[{\"path\": \"/mem/secret\", \"mode\": 256, \"content\": \"c2VjcmV0\"}]");
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/mem/secret\", \"mode\": 256, \"content\": \"c2VjcmV0\"}]");
     assert_int_equal(pipe(fds), 0);
     pid = fork();
     assert_true(pid >= 0);

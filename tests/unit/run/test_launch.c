@@ -11,20 +11,8 @@
 #include <string.h>
 
 #include "run.h"
+#include "run_test.h"
 #include "util/alloc.h"
-
-static void
-load(struct cas_run_answer *a, const char *argv_json, const char *env_json, const char *host_json)
-{
-    char json[2048];
-    struct cas_err err = {0};
-
-    snprintf(json, sizeof(json),
-             "{\"session_hash\": \"%064d\", \"argv\": %s, \"env\": %s, \"host_env\": %s, "
-             "\"pwd\": \"/\", \"files\": [], \"templates\": []}",
-             0, argv_json, env_json, host_json);
-    assert_int_equal(cas_run_answer_parse((const uint8_t *)json, strlen(json), a, &err), CAS_OK);
-}
 
 static void
 test_argv_fills_host_arguments_by_number(void **state)
@@ -36,7 +24,7 @@ test_argv_fills_host_arguments_by_number(void **state)
     size_t unused = 9;
     (void)state;
 
-    load(&a, "[\"srv\", \"@@2\", \"--x\", \"@@1\", \"@@2\"]", "{}", "[]");
+    run_test_answer(&a, "[\"srv\", \"@@2\", \"--x\", \"@@1\", \"@@2\"]", "{}", "[]", "[]");
     assert_int_equal(cas_run_fill_argv(&a, args, 3, &v, &unused, &err), CAS_OK);
     assert_string_equal(v[0], "srv");
     assert_string_equal(v[1], "second");
@@ -59,8 +47,9 @@ test_argv_keeps_what_is_not_exactly_a_host_argument(void **state)
     size_t unused = 0;
     (void)state;
 
-    load(&a, "[\"p\", \"x@@1\", \"@@1x\", \"@@0\", \"@@01\", \"@@\", \"@1\", \"@@1000\"]", "{}",
-         "[]");
+    run_test_answer(&a,
+                    "[\"p\", \"x@@1\", \"@@1x\", \"@@0\", \"@@01\", \"@@\", \"@1\", \"@@1000\"]",
+                    "{}", "[]", "[]");
     assert_int_equal(cas_run_fill_argv(&a, args, 1, &v, &unused, &err), CAS_OK);
     assert_string_equal(v[1], "x@@1");
     assert_string_equal(v[2], "@@1x");
@@ -84,7 +73,7 @@ test_argv_fails_on_a_missing_host_argument(void **state)
     size_t unused = 0;
     (void)state;
 
-    load(&a, "[\"p\", \"@@1\", \"@@999\"]", "{}", "[]");
+    run_test_answer(&a, "[\"p\", \"@@1\", \"@@999\"]", "{}", "[]", "[]");
     assert_int_equal(cas_run_fill_argv(&a, args, 1, &v, &unused, &err), CAS_E_INVALID);
     assert_non_null(strstr(err.msg[0], "needs host argument @@999, but 1 was given"));
     assert_null(v);
@@ -102,8 +91,8 @@ test_env_is_the_sessions_plus_named_host_variables(void **state)
     char **env = NULL;
     (void)state;
 
-    load(&a, "[\"p\"]", "{\"A\": \"1\", \"NAME\": \"session\"}",
-         "[\"HOSTNAME\", \"UNSET\", \"NAME\"]");
+    run_test_answer(&a, "[\"p\"]", "{\"A\": \"1\", \"NAME\": \"session\"}",
+                    "[\"HOSTNAME\", \"UNSET\", \"NAME\"]", "[]");
     assert_int_equal(cas_run_build_env(&a, host, &env, &err), CAS_OK);
     assert_string_equal(env[0], "A=1");
     assert_string_equal(env[1], "NAME=host"); /* a host variable wins over the session value */
@@ -123,20 +112,12 @@ test_env_without_host_variables_is_exactly_the_sessions(void **state)
     char **env = NULL;
     (void)state;
 
-    load(&a, "[\"p\"]", "{\"A\": \"x=y\"}", "[]");
+    run_test_answer(&a, "[\"p\"]", "{\"A\": \"x=y\"}", "[]", "[]");
     assert_int_equal(cas_run_build_env(&a, host, &env, &err), CAS_OK);
     assert_string_equal(env[0], "A=x=y");
     assert_null(env[1]);
     cas_run_env_free(env);
     cas_run_answer_release(&a);
-}
-
-static int
-setup(void **state)
-{
-    (void)state;
-    json_set_alloc_funcs(cas_wipe_malloc, cas_wipe_free);
-    return 0;
 }
 
 int
@@ -149,5 +130,5 @@ main(void)
         cmocka_unit_test(test_env_is_the_sessions_plus_named_host_variables),
         cmocka_unit_test(test_env_without_host_variables_is_exactly_the_sessions),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, run_test_setup, NULL);
 }
