@@ -331,23 +331,26 @@ static cas_rc
 attest(struct run *r, long *status, struct cas_secret **answer, struct cas_err *err)
 {
     char url[300];
-    json_t *body, *evidence, *collateral = json_null(), *token;
+    json_t *body, *evidence, *collateral, *token;
     size_t n = 0;
     cas_rc rc;
 
     if ((rc = cas_run_enclave_url(r->set.cas_addr, url, sizeof(url), err)) != CAS_OK ||
         (rc = cas_enclave_conn_new(url, r->root, r->key, r->cert, &r->conn, err)) != CAS_OK)
         return rc;
-    if (r->ev.collateral != NULL) {
-        json_decref(collateral);
-        if ((collateral = json_loadb(r->ev.collateral, r->ev.collateral_len, 0, NULL)) == NULL)
-            return cas_err_set(err, CAS_E_INTERNAL, "the simulator's collateral is not JSON");
-    }
     if (r->token != NULL) {
         const uint8_t *t = cas_secret_peek(r->token, &n);
-        token = json_stringn((const char *)t, n);
+
+        if ((token = json_stringn((const char *)t, n)) == NULL)
+            return cas_err_set(err, CAS_E_INVALID, "the access token is not UTF-8 text");
     } else {
         token = json_null();
+    }
+    if (r->ev.collateral == NULL) {
+        collateral = json_null(); /* hardware evidence: casd fetches the collateral */
+    } else if ((collateral = json_loadb(r->ev.collateral, r->ev.collateral_len, 0, NULL)) == NULL) {
+        json_decref(token);
+        return cas_err_set(err, CAS_E_INTERNAL, "the simulator's collateral is not JSON");
     }
     evidence = json_pack("{s:s, s:o}", "type", r->ev.type, "quote",
                          b64_string(r->ev.quote, r->ev.quote_len));
