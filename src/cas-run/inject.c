@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "run.h"
 #include "util/alloc.h"
@@ -141,6 +142,18 @@ enter_tmpfs(char **dirs, size_t n, struct cas_err *err, cas_rc *rc)
     return true;
 }
 
+static void
+remove_written(const struct cas_run_answer *a, size_t count, const char *root)
+{
+    char path[PATH_MAX];
+    struct cas_err ignored = {0};
+
+    for (size_t i = 0; i < count; i++) {
+        if (full_path(root, a->files[i].path, false, path, &ignored) == CAS_OK)
+            (void)unlink(path);
+    }
+}
+
 cas_rc
 cas_run_write_files(struct cas_run_answer *a, const char *root, bool private_tmpfs, bool *on_tmpfs,
                     struct cas_err *err)
@@ -169,8 +182,10 @@ cas_run_write_files(struct cas_run_answer *a, const char *root, bool private_tmp
         const uint8_t *bytes = cas_secret_peek(f->content, &len);
 
         if ((rc = full_path(root, f->path, false, path, err)) != CAS_OK ||
-            (rc = cas_file_write_atomic(path, bytes, len, (mode_t)f->mode, err)) != CAS_OK)
+            (rc = cas_file_write_atomic(path, bytes, len, (mode_t)f->mode, err)) != CAS_OK) {
+            remove_written(a, i, root); /* a failed start leaves no half of a session behind */
             goto out;
+        }
         cas_secret_free(f->content); /* wiped as soon as it is on its way to the program */
         f->content = NULL;
     }

@@ -153,6 +153,27 @@ test_a_parent_that_is_a_file_fails_naming_it(void **state)
     cas_run_answer_release(&a);
 }
 
+static void
+test_a_failed_write_removes_the_files_written_before_it(void **state)
+{
+    struct fixture *f = *state;
+    struct cas_run_answer a;
+    struct cas_err err = {0};
+    char path[PATH_MAX];
+    bool on_tmpfs = false;
+
+    snprintf(path, sizeof(path), "%s/taken", f->root);
+    assert_int_equal(mkdir(path, 0700), 0);
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/first/ok\", \"mode\": 256, \"content\": \"b2s=\"}, "
+                    "{\"path\": \"/taken\", \"mode\": 256, \"content\": \"eA==\"}]");
+    assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_E_IO);
+    assert_non_null(strstr(err.msg[0], "/taken"));
+    snprintf(path, sizeof(path), "%s/first/ok", f->root);
+    assert_int_not_equal(access(path, F_OK), 0);
+    cas_run_answer_release(&a);
+}
+
 /* In a child (the namespace is per process): with a private tmpfs the file is visible to the
  * writer only; without CAP_SYS_ADMIN it falls back to the file system. */
 static void
@@ -204,6 +225,7 @@ main(void)
         cmocka_unit_test(test_files_are_written_with_their_modes_and_parents_0700),
         cmocka_unit_test(test_an_existing_file_is_replaced_with_the_sessions_mode),
         cmocka_unit_test(test_a_parent_that_is_a_file_fails_naming_it),
+        cmocka_unit_test(test_a_failed_write_removes_the_files_written_before_it),
         cmocka_unit_test(test_private_tmpfs_keeps_files_off_the_disk_or_falls_back),
     };
     return cmocka_run_group_tests(tests, make_root, drop_root);
