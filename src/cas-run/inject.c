@@ -195,3 +195,9 @@ out:
     free(dirs);
     return rc;
 }
+
+void
+cas_run_remove_files(const struct cas_run_answer *a, const char *root)
+{
+    remove_written(a, a->file_count, root);
+}

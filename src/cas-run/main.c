@@ -438,9 +438,12 @@ launch_prepare(struct run *r, struct cas_err *err)
     r->conn = NULL;
     if (cas_run_write_files(&r->answer, "", true, &on_tmpfs, err) != CAS_OK)
         return cas_err_wrap(err, "cannot write the injection files");
-    if (chdir(r->answer.pwd) != 0)
-        return cas_err_set(err, CAS_E_IO, "cannot change to the session's pwd '%s': %s",
-                           r->answer.pwd, strerror(errno));
+    if (chdir(r->answer.pwd) != 0) {
+        rc = cas_err_set(err, CAS_E_IO, "cannot change to the session's pwd '%s': %s",
+                         r->answer.pwd, strerror(errno));
+        cas_run_remove_files(&r->answer, "");
+        return rc;
+    }
     return CAS_OK;
 }
 
@@ -499,6 +502,7 @@ main(int argc, char **argv)
     if (errno == ENOENT && fcntl(r.fd, F_SETFD, 0) == 0)
         fexecve(r.fd, r.argv, r.envp);
     fprintf(stderr, "cas-run: cannot execute program '%s': %s\n", r.program, strerror(errno));
+    cas_run_remove_files(&r.answer, "");
     st = EXIT_FAILURE;
 out:
     run_release(&r);

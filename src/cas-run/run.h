@@ -125,6 +125,9 @@ void cas_run_env_free(char **env);
 cas_rc cas_run_write_files(struct cas_run_answer *a, const char *root, bool private_tmpfs,
                            bool *on_tmpfs, struct cas_err *err) CAS_MUST_CHECK;
 
+/* Removes the injection files again (the program could not be started after they were written). */
+void cas_run_remove_files(const struct cas_run_answer *a, const char *root);
+
 /* A path as injection files need it: absolute, no empty, '.' or '..' segments, no trailing '/'. */
 bool cas_run_path_ok(const char *path, size_t len);
 

@@ -174,6 +174,28 @@ test_a_failed_write_removes_the_files_written_before_it(void **state)
     cas_run_answer_release(&a);
 }
 
+static void
+test_remove_files_takes_back_what_was_written(void **state)
+{
+    struct fixture *f = *state;
+    struct cas_run_answer a;
+    struct cas_err err = {0};
+    char path[PATH_MAX];
+    bool on_tmpfs = false;
+
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/back/a\", \"mode\": 256, \"content\": \"YQ==\"}, "
+                    "{\"path\": \"/back/b\", \"mode\": 256, \"content\": \"Yg==\"}]");
+    assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_OK);
+    expect_file(f->root, "/back/b", "b", 0400);
+    cas_run_remove_files(&a, f->root);
+    snprintf(path, sizeof(path), "%s/back/a", f->root);
+    assert_int_not_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof(path), "%s/back/b", f->root);
+    assert_int_not_equal(access(path, F_OK), 0);
+    cas_run_answer_release(&a);
+}
+
 /* In a child (the namespace is per process): with a private tmpfs the file is visible to the
  * writer only; without CAP_SYS_ADMIN it falls back to the file system. */
 static void
@@ -226,6 +248,7 @@ main(void)
         cmocka_unit_test(test_an_existing_file_is_replaced_with_the_sessions_mode),
         cmocka_unit_test(test_a_parent_that_is_a_file_fails_naming_it),
         cmocka_unit_test(test_a_failed_write_removes_the_files_written_before_it),
+        cmocka_unit_test(test_remove_files_takes_back_what_was_written),
         cmocka_unit_test(test_private_tmpfs_keeps_files_off_the_disk_or_falls_back),
     };
     return cmocka_run_group_tests(tests, make_root, drop_root);
