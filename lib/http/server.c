@@ -34,6 +34,7 @@
 
 #include "crypto/tls.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 #define MAX_LISTENERS 4
@@ -63,8 +64,15 @@ struct worker {
     struct timespec deadline;
 };
 
+#define LAT_BUCKETS 10
+static const double g_lat_le[LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                             0.025,  0.05,  0.1,    0.5,   2.5};
+
 struct cas_http_server {
     struct cas_http_config cfg;
+    atomic_ulong requests[MAX_LISTENERS][5]; /* by status class 1xx..5xx */
+    atomic_ulong lat_bucket[MAX_LISTENERS][LAT_BUCKETS + 1];
+    atomic_ulong lat_sum_us[MAX_LISTENERS];
     struct cas_http_listener listeners[MAX_LISTENERS];
     size_t n_listeners;
     int fds[MAX_LISTENERS];
@@ -248,6 +256,7 @@ cas_http_reply(struct cas_http_req *req, int status, const char *content_type, c
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     if (out != NULL && len > 0)
         evbuffer_add(out, body, len);
+    req->status = status;
     evhttp_send_reply(req->r, status, reason_of(status), out);
     if (out != NULL)
         evbuffer_free(out);
@@ -367,6 +376,53 @@ route(struct wl *wl, struct cas_http_req *req)
 }
 
 static void
+record(struct cas_http_server *srv, size_t li, int status, double seconds)
+{
+    size_t b = 0;
+
+    if (status >= 100 && status < 600)
+        atomic_fetch_add(&srv->requests[li][status / 100 - 1], 1);
+    while (b < LAT_BUCKETS && seconds > g_lat_le[b])
+        b++;
+    atomic_fetch_add(&srv->lat_bucket[li][b], 1);
+    atomic_fetch_add(&srv->lat_sum_us[li], (unsigned long)(seconds * 1e6));
+}
+
+void
+cas_http_server_metrics(const struct cas_http_server *srv, struct cas_buf *out)
+{
+    cas_buf_adds(out, "# HELP cas_http_requests_total Requests answered by casd, by API and "
+                      "status class.\n# TYPE cas_http_requests_total counter\n");
+    for (size_t i = 0; i < srv->n_listeners; i++) {
+        for (int c = 0; c < 5; c++)
+            cas_buf_addf(out, "cas_http_requests_total{api=\"%s\",code=\"%dxx\"} %lu\n",
+                         srv->listeners[i].name, c + 1, atomic_load(&srv->requests[i][c]));
+    }
+    cas_buf_adds(out, "# HELP cas_http_request_duration_seconds Time handlers took, by API.\n"
+                      "# TYPE cas_http_request_duration_seconds histogram\n");
+    for (size_t i = 0; i < srv->n_listeners; i++) {
+        unsigned long cum = 0;
+        const char *api = srv->listeners[i].name;
+        for (size_t b = 0; b <= LAT_BUCKETS; b++) {
+            cum += atomic_load(&srv->lat_bucket[i][b]);
+            if (b < LAT_BUCKETS)
+                cas_buf_addf(out,
+                             "cas_http_request_duration_seconds_bucket{api=\"%s\",le=\"%g\"} "
+                             "%lu\n",
+                             api, g_lat_le[b], cum);
+            else
+                cas_buf_addf(out,
+                             "cas_http_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} "
+                             "%lu\n",
+                             api, cum);
+        }
+        cas_buf_addf(out, "cas_http_request_duration_seconds_sum{api=\"%s\"} %.6f\n", api,
+                     (double)atomic_load(&srv->lat_sum_us[i]) / 1e6);
+        cas_buf_addf(out, "cas_http_request_duration_seconds_count{api=\"%s\"} %lu\n", api, cum);
+    }
+}
+
+static void
 dispatch(struct evhttp_request *r, void *arg)
 {
     struct wl *wl = arg;
@@ -377,6 +433,7 @@ dispatch(struct evhttp_request *r, void *arg)
     struct evhttp_connection *conn = evhttp_request_get_connection(r);
     struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
     size_t body_len = in != NULL ? evbuffer_get_length(in) : 0;
+    struct timespec t0, t1;
 
     w->inflight++;
     evhttp_request_set_on_complete_cb(r, reply_done, w);
@@ -398,7 +455,12 @@ dispatch(struct evhttp_request *r, void *arg)
     }
     req.has_peer =
         bev != NULL && cas_tls_peer_key_hash(bufferevent_openssl_get_ssl(bev), req.peer_key_hash);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     route(wl, &req);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (req.r == NULL)
+        record(w->srv, wl->li, req.status,
+               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (req.r != NULL) { /* a handler that forgot to reply: answer rather than hang */
         const char *msgs[2] = {"Internal error", "the handler gave no answer"};
         CAS_LOG(ERROR, "http.no_reply", CAS_LF_STR("path", req.path));

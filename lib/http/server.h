@@ -35,7 +35,8 @@ struct cas_http_req {
     size_t body_len;
     bool has_peer; /* the client sent a certificate */
     uint8_t peer_key_hash[32];
-    void *app; /* the application pointer given to the server */
+    void *app;  /* the application pointer given to the server */
+    int status; /* the status replied, once replied */
 };
 
 typedef void (*cas_http_handler)(struct cas_http_req *req);
@@ -77,6 +78,11 @@ void cas_http_server_stop(struct cas_http_server *srv, unsigned grace_ms);
 void cas_http_server_free(struct cas_http_server *srv);
 /* The port a listener is bound to (useful with port 0). */
 unsigned cas_http_server_port(const struct cas_http_server *srv, size_t i);
+
+struct cas_buf;
+/* Appends the server's metrics in Prometheus text format (requests by API and status class,
+ * handler latency histogram). Thread safe. */
+void cas_http_server_metrics(const struct cas_http_server *srv, struct cas_buf *out);
 
 /* Replies; each takes over nothing but json (whose reference it steals). */
 void cas_http_reply(struct cas_http_req *req, int status, const char *content_type,

@@ -22,6 +22,7 @@ struct cas_backend {
 };
 
 extern const struct cas_backend cas_backend_sqlite;
+extern const struct cas_backend cas_backend_postgres;
 
 /* Row access is per engine; a row starts with its engine so the accessors can dispatch. */
 struct cas_row_ops {

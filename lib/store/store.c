@@ -243,20 +243,22 @@ cas_store_open(const char *uri, const char *default_sqlite_path, struct cas_stor
     struct cas_store *st;
     const char *target;
     cas_rc rc;
+    const struct cas_backend *be = &cas_backend_sqlite;
 
     *out = NULL;
-    if (uri == NULL || uri[0] == '\0')
+    if (uri == NULL || uri[0] == '\0') {
         target = default_sqlite_path;
-    else if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0)
-        return cas_err_set(err, CAS_E_UNSUPPORTED,
-                           "the PostgreSQL backend is not built yet; use the SQLite default");
-    else if (strncmp(uri, "sqlite:", 7) == 0)
-        target = uri + 7;
-    else
+    } else if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
         target = uri;
+        be = &cas_backend_postgres;
+    } else if (strncmp(uri, "sqlite:", 7) == 0) {
+        target = uri + 7;
+    } else {
+        target = uri;
+    }
     if ((st = cas_calloc(1, sizeof(*st))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory");
-    st->be = &cas_backend_sqlite;
+    st->be = be;
     pthread_mutex_init(&st->lock, NULL);
     if ((st->target = cas_strdup(target)) == NULL) {
         cas_store_close(st);

@@ -7,6 +7,7 @@
 #define CASD_CASD_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -27,6 +28,12 @@ struct casd {
     struct casd_tee tee;
     const struct cas_secret *sealing_key; /* values at rest are sealed under it */
     const char *collateral_dir;           /* collateral of hardware evidence, or NULL */
+    struct cas_http_server *srv;          /* for /metrics */
+    bool metrics;                         /* GET /metrics is on */
+    /* Counters for /metrics (atomic: every worker adds). */
+    atomic_ulong attest_ok, attest_denied, attest_other;
+    atomic_ulong sessions_created, sessions_updated, sessions_deleted;
+    atomic_ulong db_errors;
 };
 
 struct cas_session_row;

@@ -375,3 +375,27 @@ casd_identity_release(struct casd_identity *id)
     free(id->chain_pem);
     memset(id, 0, sizeof(*id));
 }
+
+static cas_rc
+mark(const struct cas_row *row, void *arg, struct cas_err *err)
+{
+    (void)row;
+    (void)err;
+    *(bool *)arg = true;
+    return CAS_OK;
+}
+
+cas_rc
+casd_identity_exists(struct cas_store *st, bool *exists, struct cas_err *err)
+{
+    struct cas_tx *tx = NULL;
+    cas_rc rc;
+
+    *exists = false;
+    if ((rc = cas_store_begin(st, CAS_TX_READ, &tx, err)) != CAS_OK)
+        return rc;
+    rc = cas_tx_exec(tx, "SELECT 1 FROM cas_identity WHERE name = 'root'", NULL, 0, mark, exists,
+                     NULL, err);
+    cas_tx_rollback(tx);
+    return rc;
+}

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include "cas/err.h"
@@ -39,6 +40,8 @@ cas_rc casd_identity_load(struct cas_store *st, const struct cas_secret *sealing
                           const char *instance_id, const char *const *extra_names,
                           size_t extra_count, time_t now, struct casd_identity *id,
                           struct cas_err *err) CAS_MUST_CHECK;
+/* Whether the database already holds a CAS identity (so its sealing key must exist). */
+cas_rc casd_identity_exists(struct cas_store *st, bool *exists, struct cas_err *err) CAS_MUST_CHECK;
 /* Issues a new leaf (same names) and stores it; id->leaf and id->leaf_key are replaced. */
 cas_rc casd_identity_renew_leaf(struct cas_store *st, const struct cas_secret *sealing_key,
                                 const char *instance_id, const char *const *extra_names,

@@ -276,8 +276,7 @@ main(int argc, char **argv)
     size_t n_dns;
     int lock_fd = -1, status = 1, sig;
     sigset_t sigs;
-    struct stat st;
-    bool fresh_db;
+    bool has_identity = false;
 
     cas_config_init(&cfg, g_opts, sizeof(g_opts) / sizeof(g_opts[0]));
     if (cas_config_from_args(&cfg, argc, argv, &action, &err) != CAS_OK) {
@@ -326,18 +325,20 @@ main(int argc, char **argv)
         fprintf(stderr, "casd: data directory path is too long\n");
         goto out;
     }
-    fresh_db = cas_config_get(&cfg, "database") == NULL && stat(db_path, &st) != 0;
-    if (load_sealing_key(d.data_dir, fresh_db, &sealing_key, &err) != CAS_OK ||
+    if (cas_store_open(cas_config_get(&cfg, "database"), db_path, &d.store, &err) != CAS_OK) {
+        status = fail("cannot open the database", &err);
+        goto out;
+    }
+    /* A database that already holds a CAS identity needs the sealing key it was made with. */
+    if (casd_identity_exists(d.store, &has_identity, &err) != CAS_OK ||
+        load_sealing_key(d.data_dir, !has_identity, &sealing_key, &err) != CAS_OK ||
         load_instance_id(d.data_dir, instance_id, &err) != CAS_OK) {
         status = fail("cannot start", &err);
         goto out;
     }
     d.sealing_key = sealing_key;
     d.collateral_dir = cas_config_get(&cfg, "collateral_dir");
-    if (cas_store_open(cas_config_get(&cfg, "database"), db_path, &d.store, &err) != CAS_OK) {
-        status = fail("cannot open the database", &err);
-        goto out;
-    }
+    d.metrics = cas_config_get_switch(&cfg, "metrics");
     if (casd_identity_load(d.store, sealing_key, instance_id, dns, n_dns, time(NULL), &d.identity,
                            &err) != CAS_OK ||
         cas_file_write_atomic(chain_path, d.identity.chain_pem, strlen(d.identity.chain_pem), 0644,
@@ -365,7 +366,12 @@ main(int argc, char **argv)
             .app = &d,
         };
         if (cas_http_server_new(&hc, listeners, 2, &srv, &err) != CAS_OK ||
-            make_tls(&d, srv, &err) != CAS_OK || cas_http_server_start(srv, &err) != CAS_OK) {
+            make_tls(&d, srv, &err) != CAS_OK) {
+            status = fail("cannot start the HTTPS listeners", &err);
+            goto out;
+        }
+        d.srv = srv; /* before the workers start: /metrics reads it */
+        if (cas_http_server_start(srv, &err) != CAS_OK) {
             status = fail("cannot start the HTTPS listeners", &err);
             goto out;
         }

@@ -78,7 +78,68 @@ status_page(struct cas_http_req *req)
     cas_buf_release(&b);
 }
 
+static cas_rc
+count_one(const struct cas_row *row, void *arg, struct cas_err *err)
+{
+    (void)err;
+    *(int64_t *)arg = cas_row_int(row, 0);
+    return CAS_OK;
+}
+
+/* GET /metrics: Prometheus text format (api.md §2.2), when `metrics` is on. */
+static void
+metrics(struct cas_http_req *req)
+{
+    struct casd *d = req->app;
+    struct cas_buf b;
+    struct cas_tx *tx = NULL;
+    struct cas_err err = {0};
+    int64_t sessions = -1;
+
+    if (!d->metrics) {
+        const char *msgs[2] = {"Not found", "metrics are off (metrics = off)"};
+        cas_http_reply_msgs(req, 404, msgs, 2);
+        return;
+    }
+    if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) == CAS_OK) {
+        if (cas_tx_exec(tx, "SELECT COUNT(*) FROM cas_session", NULL, 0, count_one, &sessions, NULL,
+                        &err) != CAS_OK)
+            atomic_fetch_add(&d->db_errors, 1);
+        cas_tx_rollback(tx);
+    } else {
+        atomic_fetch_add(&d->db_errors, 1);
+    }
+    cas_buf_init(&b, 256 * 1024);
+    cas_http_server_metrics(d->srv, &b);
+    cas_buf_addf(&b,
+                 "# HELP cas_attestations_total Service attestations, by verdict.\n"
+                 "# TYPE cas_attestations_total counter\n"
+                 "cas_attestations_total{verdict=\"ok\"} %lu\n"
+                 "cas_attestations_total{verdict=\"denied\"} %lu\n"
+                 "cas_attestations_total{verdict=\"other\"} %lu\n"
+                 "# HELP cas_session_changes_total Sessions created, updated and deleted.\n"
+                 "# TYPE cas_session_changes_total counter\n"
+                 "cas_session_changes_total{op=\"created\"} %lu\n"
+                 "cas_session_changes_total{op=\"updated\"} %lu\n"
+                 "cas_session_changes_total{op=\"deleted\"} %lu\n"
+                 "# HELP cas_database_errors_total Database operations that failed.\n"
+                 "# TYPE cas_database_errors_total counter\n"
+                 "cas_database_errors_total %lu\n",
+                 atomic_load(&d->attest_ok), atomic_load(&d->attest_denied),
+                 atomic_load(&d->attest_other), atomic_load(&d->sessions_created),
+                 atomic_load(&d->sessions_updated), atomic_load(&d->sessions_deleted),
+                 atomic_load(&d->db_errors));
+    if (sessions >= 0)
+        cas_buf_addf(&b,
+                     "# HELP cas_sessions Sessions stored (current versions).\n"
+                     "# TYPE cas_sessions gauge\ncas_sessions %lld\n",
+                     (long long)sessions);
+    cas_http_reply(req, 200, "text/plain; version=0.0.4", b.buf, b.len);
+    cas_buf_release(&b);
+}
+
 const struct cas_http_route casd_client_routes[] = {
+    {"GET", "/metrics", metrics},
     {"GET", "/", status_page},
     {"GET", "/v1/health", health},
     {"GET", "/v1/attest", casd_handle_attest},

@@ -307,6 +307,14 @@ audit(struct casd *d, const uint8_t caller[32], const char *config_id, const cha
     struct cas_param p[4];
 
     cas_keyhash_to_b58(caller, kh);
+    if (strcmp(verdict, "ok") == 0)
+        atomic_fetch_add(&d->attest_ok, 1);
+    else if (strncmp(verdict, "Unexpected", 10) == 0 || strstr(verdict, "TCB status") != NULL ||
+             strstr(verdict, "Evidence") != NULL || strstr(verdict, "evidence") != NULL ||
+             strstr(verdict, "token") != NULL || strstr(verdict, "debug") != NULL)
+        atomic_fetch_add(&d->attest_denied, 1);
+    else
+        atomic_fetch_add(&d->attest_other, 1);
     CAS_LOG(INFO, "casd.service_attestation", CAS_LF_STR("config_id", config_id),
             CAS_LF_STR("caller", kh), CAS_LF_STR("verdict", verdict));
     p[0] = CAS_PINT(time(NULL));
@@ -583,6 +591,7 @@ casd_handle_service_attest(struct cas_http_req *req)
     cas_http_reply_json(req, 200, answer);
     goto out;
 fail:
+    atomic_fetch_add(&d->db_errors, 1);
     cas_log_err(CAS_LOG_ERROR, "casd.service_error", &err);
     cas_err_wrap(&err, "Failed to attest service '%s'", a.config_id ? a.config_id : "?");
     cas_http_reply_err(req, &err);

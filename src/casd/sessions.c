@@ -354,6 +354,9 @@ reply2(struct cas_http_req *req, int status, const char *first, const char *fmt,
 static void
 reply_internal(struct cas_http_req *req, const char *first, struct cas_err *err)
 {
+    struct casd *d = req->app;
+
+    atomic_fetch_add(&d->db_errors, 1);
     cas_log_err(CAS_LOG_ERROR, "casd.session_error", err);
     if (err->rc == CAS_E_CONFLICT) { /* a busy database: the caller may retry */
         reply2(req, 503, first, "the database is busy; try again");
@@ -744,6 +747,7 @@ casd_handle_session_upload(struct cas_http_req *req)
     {
         char kh[51];
         key_hash_text(req->peer_key_hash, kh);
+        atomic_fetch_add(u.status == 201 ? &d->sessions_created : &d->sessions_updated, 1);
         CAS_LOG(INFO, u.status == 201 ? "casd.session_created" : "casd.session_updated",
                 CAS_LF_STR("session", u.p->name), CAS_LF_STR("hash", u.hash),
                 CAS_LF_STR("caller", kh));
@@ -974,6 +978,7 @@ casd_handle_session_delete(struct cas_http_req *req)
         goto fail;
     }
     tx = NULL;
+    atomic_fetch_add(&d->sessions_deleted, 1);
     CAS_LOG(INFO, "casd.session_deleted", CAS_LF_STR("session", name));
     cas_http_reply(req, 204, NULL, NULL, 0);
     goto out;

@@ -88,6 +88,16 @@ grep -q "cas_key_hash=\"$hash\"" "$T/casd.log" || fail "status page and log disa
 grep -q '<code id="mrenclave">' "$T/status.html" || fail "status page has no mrenclave element"
 pass "status page"
 
+# 7b. /metrics in Prometheus text format.
+"${CURL[@]}" https://cas:8081/metrics >"$T/metrics.txt"
+grep -q '^# TYPE cas_http_requests_total counter$' "$T/metrics.txt" || fail "no request counter"
+grep -Eq '^cas_http_requests_total\{api="client",code="4xx"\} [1-9]' "$T/metrics.txt" ||
+  fail "the 404, 405 and 413 answers are not counted"
+grep -q '^cas_http_request_duration_seconds_bucket{api="client",le="+Inf"}' "$T/metrics.txt" ||
+  fail "no latency histogram"
+grep -q '^cas_sessions 0$' "$T/metrics.txt" || fail "no sessions gauge"
+pass "/metrics"
+
 # 8. A second casd on the same data directory exits 1 with the spec's message.
 st=0
 (cd "$H" && exec casd --listen 127.0.0.1:0 --enclave-listen 127.0.0.1:0) >"$T/second.log" 2>&1 || st=$?

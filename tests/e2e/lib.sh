@@ -13,6 +13,9 @@ cleanup() {
   for p in "${PIDS[@]:-}"; do
     [ -n "$p" ] && wait "$p" 2>/dev/null || true
   done
+  if [ -n "${PG_STOP:-}" ]; then
+    $PG_STOP >/dev/null 2>&1 || true
+  fi
   if [ "$rc" -ne 0 ]; then
     for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done
   fi
@@ -65,4 +68,23 @@ stop_pid() {
   kill -0 "$pid" 2>/dev/null && fail "process $pid did not stop within 15 s of SIGTERM"
   STOP_STATUS=0
   wait "$pid" || STOP_STATUS=$?
+}
+
+# start_pg: a PostgreSQL of this test's own (initdb in $T/pg, loopback only, a free port), run
+# as the postgres user (initdb refuses root); sets PG_URI and stops with the test.
+start_pg() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -x "$bin/initdb" ] || fail "PostgreSQL is not installed (scripts/deps.sh installs it)"
+  PG_PORT=$(free_port)
+  mkdir -p "$T/pg"
+  chown postgres "$T/pg"
+  chmod 755 "$T"
+  runuser -u postgres -- "$bin/initdb" -D "$T/pg/data" -A trust -U cas --no-sync >"$T/initdb.log" 2>&1 ||
+    fail "initdb failed: $(tail -3 "$T/initdb.log")"
+  runuser -u postgres -- "$bin/pg_ctl" -D "$T/pg/data" -l "$T/pg/log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $T/pg -c fsync=off" start >/dev/null ||
+    fail "PostgreSQL did not start: $(tail -5 "$T/pg/log" 2>/dev/null)"
+  PG_STOP="runuser -u postgres -- $bin/pg_ctl -D $T/pg/data -m fast -w stop"
+  PG_URI="postgresql://cas@127.0.0.1:$PG_PORT/postgres"
 }

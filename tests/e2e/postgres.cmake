@@ -1,0 +1,1 @@
+cas_e2e_test(postgres_store postgres_store.sh)
