@@ -198,111 +198,99 @@ post(struct cas_enclave_conn *c, const char *path, long *status, char *answer, s
     return rc;
 }
 
-static struct cas_enclave_conn *
-connect_to(const struct server *s, X509 *root, const struct pki *p)
+/* One test's world: a PKI, a server presenting its leaf, a connection trusting `trusted`. */
+struct world {
+    struct pki p, other;
+    struct server s;
+    struct cas_enclave_conn *c;
+    struct cas_err err;
+    char answer[128];
+    long status;
+};
+
+/* leaf_dns: the server leaf's DNS name; trust_other: the client trusts an unrelated root. */
+static void
+open_world(struct world *w, const char *leaf_dns, bool close_after_answer, bool trust_other)
 {
-    struct cas_enclave_conn *c = NULL;
-    struct cas_err err = {0};
     char url[64];
 
-    snprintf(url, sizeof(url), "https://127.0.0.1:%u", s->port);
-    assert_int_equal(cas_enclave_conn_new(url, root, p->client_key, p->client, &c, &err), CAS_OK);
-    return c;
+    memset(w, 0, sizeof(*w));
+    make_pki(&w->p, leaf_dns);
+    make_pki(&w->other, "cas");
+    start_server(&w->s, &w->p, close_after_answer);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%u", w->s.port);
+    assert_int_equal(cas_enclave_conn_new(url, trust_other ? w->other.root : w->p.root,
+                                          w->p.client_key, w->p.client, &w->c, &w->err),
+                     CAS_OK);
+}
+
+static void
+close_world(struct world *w)
+{
+    cas_enclave_conn_free(w->c);
+    stop_server(&w->s);
+    free_pki(&w->p);
+    free_pki(&w->other);
+}
+
+static cas_rc
+call(struct world *w, const char *path)
+{
+    return post(w->c, path, &w->status, w->answer, sizeof(w->answer), &w->err);
 }
 
 static void
 test_calls_share_one_connection_and_present_the_client_certificate(void **state)
 {
-    struct pki p = {0};
-    struct server s;
-    struct cas_enclave_conn *c;
-    struct cas_err err = {0};
-    char answer[128];
-    long status = 0;
+    struct world w;
     (void)state;
 
-    make_pki(&p, "cas");
-    start_server(&s, &p, false);
-    c = connect_to(&s, p.root, &p);
-    assert_int_equal(post(c, "/v1/service/attest", &status, answer, sizeof(answer), &err), CAS_OK);
-    assert_int_equal(status, 200);
-    assert_string_equal(answer, "{\"connection\": 1, \"request\": 1}");
-    assert_int_equal(post(c, "/v1/service/render", &status, answer, sizeof(answer), &err), CAS_OK);
-    assert_string_equal(answer, "{\"connection\": 1, \"request\": 2}");
-    cas_enclave_conn_free(c);
-    stop_server(&s);
-    assert_int_equal(s.connections, 1);
-    assert_true(s.saw_client_cert);
-    free_pki(&p);
+    open_world(&w, "cas", false, false);
+    assert_int_equal(call(&w, "/v1/service/attest"), CAS_OK);
+    assert_int_equal(w.status, 200);
+    assert_string_equal(w.answer, "{\"connection\": 1, \"request\": 1}");
+    assert_int_equal(call(&w, "/v1/service/render"), CAS_OK);
+    assert_string_equal(w.answer, "{\"connection\": 1, \"request\": 2}");
+    close_world(&w);
+    assert_int_equal(w.s.connections, 1);
+    assert_true(w.s.saw_client_cert);
 }
 
 static void
 test_a_second_call_on_a_new_connection_fails(void **state)
 {
-    struct pki p = {0};
-    struct server s;
-    struct cas_enclave_conn *c;
-    struct cas_err err = {0};
-    char answer[128];
-    long status = 0;
+    struct world w;
     (void)state;
 
-    make_pki(&p, "cas");
-    start_server(&s, &p, true);
-    c = connect_to(&s, p.root, &p);
-    assert_int_equal(post(c, "/v1/service/attest", &status, answer, sizeof(answer), &err), CAS_OK);
-    assert_int_equal(post(c, "/v1/service/render", &status, answer, sizeof(answer), &err),
-                     CAS_E_IO);
-    assert_non_null(strstr(err.msg[0], "was not kept for '/v1/service/render'"));
-    cas_enclave_conn_free(c);
-    stop_server(&s);
-    free_pki(&p);
+    open_world(&w, "cas", true, false);
+    assert_int_equal(call(&w, "/v1/service/attest"), CAS_OK);
+    assert_int_equal(call(&w, "/v1/service/render"), CAS_E_IO);
+    assert_non_null(strstr(w.err.msg[0], "was not kept for '/v1/service/render'"));
+    close_world(&w);
 }
 
 static void
 test_a_chain_from_another_root_is_refused(void **state)
 {
-    struct pki p = {0}, other = {0};
-    struct server s;
-    struct cas_enclave_conn *c;
-    struct cas_err err = {0};
-    char answer[128];
-    long status = 0;
+    struct world w;
     (void)state;
 
-    make_pki(&p, "cas");
-    make_pki(&other, "cas");
-    start_server(&s, &p, false);
-    c = connect_to(&s, other.root, &p);
-    assert_int_equal(post(c, "/v1/service/attest", &status, answer, sizeof(answer), &err),
-                     CAS_E_DENIED);
-    assert_non_null(strstr(err.msg[0], "has no certificate for DNS:cas from CAS_CERT's root"));
-    assert_int_equal(status, 0);
-    cas_enclave_conn_free(c);
-    stop_server(&s);
-    free_pki(&p);
-    free_pki(&other);
+    open_world(&w, "cas", false, true);
+    assert_int_equal(call(&w, "/v1/service/attest"), CAS_E_DENIED);
+    assert_non_null(strstr(w.err.msg[0], "has no certificate for DNS:cas from CAS_CERT's root"));
+    assert_int_equal(w.status, 0);
+    close_world(&w);
 }
 
 static void
 test_a_leaf_without_dns_cas_is_refused(void **state)
 {
-    struct pki p = {0};
-    struct server s;
-    struct cas_enclave_conn *c;
-    struct cas_err err = {0};
-    char answer[128];
-    long status = 0;
+    struct world w;
     (void)state;
 
-    make_pki(&p, "localhost");
-    start_server(&s, &p, false);
-    c = connect_to(&s, p.root, &p);
-    assert_int_equal(post(c, "/v1/service/attest", &status, answer, sizeof(answer), &err),
-                     CAS_E_DENIED);
-    cas_enclave_conn_free(c);
-    stop_server(&s);
-    free_pki(&p);
+    open_world(&w, "localhost", false, false);
+    assert_int_equal(call(&w, "/v1/service/attest"), CAS_E_DENIED);
+    close_world(&w);
 }
 
 int
