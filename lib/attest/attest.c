@@ -339,7 +339,9 @@ check_tcb(const struct cas_policy_security *sec, const struct cas_attest_evidenc
         cas_buf_addf(&fix, "%ssoftware-hardening-needed", fix.len ? " and " : "");
     add(d, "TCB status %s (%s): add %s%s%s%s%s", cas_dcap_status_name(s),
         all.len ? all.buf : "no advisories", fix.len ? fix.buf : "", fix.len ? " to tolerate" : "",
-        fix.len && !adv_ok ? " and " : "", adv_ok ? "" : missing_adv.buf,
+        fix.len && !adv_ok ? " and " : "",
+        /* policy.md §11's words when none of the advisories is ignored yet */
+        adv_ok ? "" : (strcmp(missing_adv.buf, all.buf) == 0 ? "the advisories" : missing_adv.buf),
         adv_ok ? "" : " to ignore_advisories");
 out:
     cas_buf_release(&all);

@@ -50,7 +50,7 @@ cas_cli_identity_parse(const struct cas_secret *pem, bool key_optional, struct c
     }
     if (id->key != NULL && X509_check_private_key(id->cert, id->key) != 1) {
         rc = cas_err_openssl(err, CAS_E_INVALID,
-                             "the identity's private key does not match its certificate");
+                             "the private key and the certificate of the identity do not match");
         goto fail;
     }
     if ((rc = cas_cert_key_hash(id->cert, id->key_hash, err)) != CAS_OK)

@@ -6,12 +6,14 @@
 #include <stdarg.h>
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cas/version.h"
 #include "cli.h"
+#include "util/alloc.h"
 #include "util/log.h"
 
 void
@@ -177,6 +179,8 @@ main(int argc, char **argv)
     int opt, has_subs, words;
 
     base = base ? base + 1 : argv[0];
+    /* Explicit secret values and the identity's key pass through jansson: wipe what it frees. */
+    json_set_alloc_funcs(cas_wipe_malloc, cas_wipe_free);
     if (strcmp(base, "scone") == 0)
         cli.prog = "scone";
     cas_log_set_level(CAS_LOG_WARN);

@@ -30,6 +30,7 @@ cas_session_opts_parse(const char *cmd, unsigned which, size_t min, size_t max, 
                                        {"cas-cert", required_argument, NULL, 'K'},
                                        {"hash", required_argument, NULL, 'H'},
                                        {"json", no_argument, NULL, 'J'},
+                                       {"with-self-as-creator", required_argument, NULL, 'S'},
                                        {NULL, 0, NULL, 0}};
     int opt;
 
@@ -41,11 +42,17 @@ cas_session_opts_parse(const char *cmd, unsigned which, size_t min, size_t max, 
                         : opt == 'I'                                         ? SO_IDENTITY
                         : opt == 'H'                                         ? SO_HASH
                         : opt == 'J'                                         ? SO_JSON
+                        : opt == 'S'                                         ? SO_SELF
                                                                              : 0;
         if (opt == ':')
             return cas_cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
-        if (need == 0 || (which & need) == 0)
-            return cas_cli_usage(cmd, "'%s' does not take option '%s'", cmd, argv[optind - 1]);
+        if (need == 0 || (which & need) == 0) {
+            /* argv[optind - 1] is the option's value when it came as a separate word */
+            const char *word = optarg != NULL && optind >= 2 && argv[optind - 1] == optarg
+                                   ? argv[optind - 2]
+                                   : argv[optind - 1];
+            return cas_cli_usage(cmd, "'%s' does not take option '%s'", cmd, word);
+        }
         switch (opt) {
         case 'e': {
             const char **v;
@@ -87,6 +94,16 @@ cas_session_opts_parse(const char *cmd, unsigned which, size_t min, size_t max, 
             break;
         case 'J':
             o->json = true;
+            break;
+        case 'S':
+            if (strcmp(optarg, "signer") == 0) {
+                cas_cli_error("'--with-self-as-creator signer' is not supported by cas yet (it "
+                              "comes with session signing)");
+                return CAS_EXIT_USAGE;
+            }
+            if (strcmp(optarg, "tls") != 0)
+                return cas_cli_usage(cmd, "--with-self-as-creator takes 'tls', not '%s'", optarg);
+            o->self_as_creator = true;
             break;
         default:
             return cas_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);

@@ -22,13 +22,14 @@ struct cas_policy_diags;
 #define SO_IDENTITY 0x04u /* --identity */
 #define SO_HASH 0x08u     /* --hash (read) */
 #define SO_JSON 0x10u     /* --json (values get) */
+#define SO_SELF 0x20u     /* --with-self-as-creator tls (calculate-hash) */
 
 struct cas_session_opts {
     const char *operands[2];
     size_t n_operands;
     const char **vars;
     size_t var_count;
-    bool use_env, fail_on_warning, json;
+    bool use_env, fail_on_warning, json, self_as_creator;
     const char *name, *identity, *cas, *cas_cert, *hash;
     unsigned retries;
 };
