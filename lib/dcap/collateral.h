@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "cas/err.h"
@@ -61,6 +62,9 @@ cas_rc cas_dcap_collateral_from_dir(const char *dir, struct cas_dcap_collateral 
 /* Parses the api.md §1 JSON object (CRLs in base64 DER) into c (initialised here), sealed. */
 cas_rc cas_dcap_collateral_from_json(const char *text, size_t len, struct cas_dcap_collateral *c,
                                      struct cas_err *err) CAS_MUST_CHECK;
+/* The same from an already parsed JSON object (borrowed). */
+cas_rc cas_dcap_collateral_from_object(const json_t *root, struct cas_dcap_collateral *c,
+                                       struct cas_err *err) CAS_MUST_CHECK;
 /* The api.md §1 JSON object of a sealed c: a malloc'd, terminated string in *out. */
 cas_rc cas_dcap_collateral_to_json(const struct cas_dcap_collateral *c, char **out,
                                    struct cas_err *err) CAS_MUST_CHECK;

@@ -190,11 +190,24 @@ cas_dcap_collateral_from_json(const char *text, size_t len, struct cas_dcap_coll
         return cas_err_set(err, CAS_E_INVALID, "Collateral is not a JSON object: %s",
                            root == NULL ? jerr.text : "another type");
     }
+    rc = cas_dcap_collateral_from_object(root, c, err);
+    json_decref(root);
+    return rc;
+}
+
+cas_rc
+cas_dcap_collateral_from_object(const json_t *root, struct cas_dcap_collateral *c,
+                                struct cas_err *err)
+{
+    cas_rc rc = CAS_OK;
+
+    cas_dcap_collateral_init(c);
+    if (!json_is_object(root))
+        return cas_err_set(err, CAS_E_INVALID, "Collateral is not a JSON object");
     for (unsigned i = 0; i < CAS_DCAP_FIELD_COUNT && rc == CAS_OK; i++)
         rc = set_from_json(c, i, json_object_get(root, fields[i].name), err);
     if (rc == CAS_OK)
         rc = cas_dcap_collateral_seal(c, err);
-    json_decref(root);
     if (rc != CAS_OK)
         cas_dcap_collateral_release(c);
     return rc;

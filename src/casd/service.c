@@ -374,7 +374,7 @@ struct attest_req {
     char session[1100], service[130];
     uint8_t *quote;
     size_t quote_len;
-    char *collateral;
+    const json_t *collateral; /* borrowed from the request body */
     bool has_evidence;
     json_t *features;
 };
@@ -463,7 +463,7 @@ parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
         a->has_evidence = true;
     }
     if (json_is_object(col))
-        a->collateral = json_dumps(col, JSON_COMPACT);
+        a->collateral = col;
     return true;
 }
 
@@ -535,7 +535,7 @@ casd_handle_service_attest(struct cas_http_req *req)
         if (a.collateral == NULL && d->collateral_dir != NULL)
             vrc = cas_dcap_collateral_from_dir(d->collateral_dir, &col, &verr);
         else if (a.collateral != NULL)
-            vrc = cas_dcap_collateral_from_json(a.collateral, strlen(a.collateral), &col, &verr);
+            vrc = cas_dcap_collateral_from_object(a.collateral, &col, &verr);
         else
             cas_err_set(&verr, CAS_E_INVALID,
                         "no collateral came with the evidence and casd has "
@@ -602,7 +602,6 @@ out:
     cas_session_row_release(&cur);
     cas_dcap_collateral_release(&col);
     free(a.quote);
-    free(a.collateral);
     json_decref(body);
 }
 
