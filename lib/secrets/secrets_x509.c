@@ -8,6 +8,7 @@
  */
 #include "secrets_x509.h"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <string.h>
@@ -151,6 +152,45 @@ struct issue {
     int64_t not_before, not_after;
 };
 
+/*
+ * The certificate's SubjectPublicKeyInfo from key. OpenSSL 3.0's X509_set_pubkey encodes the key
+ * through its provider encoders and decodes it back, which cost more than the signature here
+ * (bench/sessions.sh, callgrind). This module only encodes the certificates it issues, never
+ * uses their key in memory, so EC and EdDSA keys are set field by field; others take that path.
+ */
+static bool
+set_spki(X509 *cert, EVP_PKEY *key)
+{
+    X509_PUBKEY *spki = X509_get_X509_PUBKEY(cert);
+    unsigned char point[160], *copy;
+    char group[64];
+    size_t len = 0;
+    int alg = NID_undef, curve = NID_undef;
+
+    if (EVP_PKEY_is_a(key, "EC") &&
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       NULL) == 1) {
+        curve = OBJ_txt2nid(group);
+        alg = curve != NID_undef ? NID_X9_62_id_ecPublicKey : NID_undef;
+    } else if (EVP_PKEY_is_a(key, "ED25519")) {
+        alg = NID_ED25519;
+    }
+    if (alg == NID_undef || spki == NULL ||
+        EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                        sizeof(point), &len) != 1 ||
+        len == 0 || (copy = OPENSSL_memdup(point, len)) == NULL) {
+        ERR_clear_error();
+        return X509_set_pubkey(cert, key) == 1;
+    }
+    if (X509_PUBKEY_set0_param(
+            spki, OBJ_nid2obj(alg), alg == NID_X9_62_id_ecPublicKey ? V_ASN1_OBJECT : V_ASN1_UNDEF,
+            alg == NID_X9_62_id_ecPublicKey ? OBJ_nid2obj(curve) : NULL, copy, (int)len) != 1) {
+        OPENSSL_free(copy);
+        return false;
+    }
+    return true;
+}
+
 static cas_rc
 build(const struct issue *is, X509 **out, struct cas_err *err)
 {
@@ -184,7 +224,7 @@ build(const struct issue *is, X509 **out, struct cas_err *err)
         X509_set_subject_name(cert, name) != 1 ||
         X509_set_issuer_name(cert, is->issuer != NULL ? X509_get_subject_name(is->issuer) : name) !=
             1 ||
-        X509_set_pubkey(cert, is->key) != 1 ||
+        !set_spki(cert, is->key) ||
         ASN1_TIME_set(X509_getm_notBefore(cert), (time_t)is->not_before) == NULL ||
         ASN1_TIME_set(X509_getm_notAfter(cert), (time_t)is->not_after) == NULL) {
         rc = cas_err_openssl(err, CAS_E_INVALID,
