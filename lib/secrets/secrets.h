@@ -56,6 +56,10 @@ struct cas_secret_value {
     char *chain;
     struct cas_secret *key;
     int64_t not_before, not_after, renew_at;
+    /* In-memory forms of data/key (the private key) and pem (the certificate), kept when this
+     * process made them so issuing from them needs no PEM decoding; never encoded or copied. */
+    struct evp_pkey_st *obj_key;
+    struct x509_st *obj_cert;
 };
 
 /* Wipes and frees; NULL is fine. */

@@ -123,8 +123,11 @@ generate(const struct cas_policy_secret *def, int64_t now, cas_secrets_resolve_f
         return cas_secret_random(def->size != 0 ? def->size : 20, &v->data, err);
     case CAS_POLICY_KIND_PRIVATE_KEY:
         v->key_type = def->key_type;
-        if ((rc = gen_key(def->key_type, &key, err)) == CAS_OK)
-            rc = cas_key_to_pem(key, &v->data, err);
+        if ((rc = gen_key(def->key_type, &key, err)) == CAS_OK &&
+            (rc = cas_key_to_pem(key, &v->data, err)) == CAS_OK) {
+            v->obj_key = key; /* certificates issued from it need not decode the PEM */
+            key = NULL;
+        }
         EVP_PKEY_free(key);
         return rc;
     case CAS_POLICY_KIND_PUBLIC_KEY:

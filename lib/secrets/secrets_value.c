@@ -3,6 +3,8 @@
  * docs/internals/secrets.md; read back from the database, so parsed as untrusted bytes through
  * struct cas_reader, every field under a ceiling), and the values API JSON of api.md §2.2.
  */
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +28,8 @@ cas_secrets_value_free(struct cas_secret_value *v)
     cas_secret_free(v->key);
     free(v->pem);
     free(v->chain);
+    EVP_PKEY_free(v->obj_key);
+    X509_free(v->obj_cert);
     free(v);
 }
 

@@ -274,7 +274,9 @@ subject_key(const struct cas_policy_secret *def, cas_secrets_resolve_fn resolve,
             return cas_err_openssl(err, CAS_E_CRYPTO, "cannot generate a key");
         return cas_key_to_pem(*key, &v->key, err);
     }
-    if ((rc = key_from_secret(kv->data, key, err)) != CAS_OK)
+    if (kv->obj_key != NULL && EVP_PKEY_up_ref(kv->obj_key) == 1)
+        *key = kv->obj_key;
+    else if ((rc = key_from_secret(kv->data, key, err)) != CAS_OK)
         return rc;
     return copy_secret(kv->data, &v->key, err);
 }
@@ -322,8 +324,14 @@ x509_issue(const struct cas_policy_secret *def, int64_t now, cas_secrets_resolve
                              def->issuer, CAS_SECRETS_CHAIN_MAX);
             goto out;
         }
-        if ((rc = key_from_secret(iv->key, &ikey, err)) != CAS_OK ||
-            (rc = cas_cert_from_pem(iv->pem, strlen(iv->pem), &is.issuer, err)) != CAS_OK)
+        /* The issuer's key and certificate as made in this process, else from their PEM. */
+        if (iv->obj_key != NULL && EVP_PKEY_up_ref(iv->obj_key) == 1)
+            ikey = iv->obj_key;
+        else if ((rc = key_from_secret(iv->key, &ikey, err)) != CAS_OK)
+            goto out;
+        if (iv->obj_cert != NULL && X509_up_ref(iv->obj_cert) == 1)
+            is.issuer = iv->obj_cert;
+        else if ((rc = cas_cert_from_pem(iv->pem, strlen(iv->pem), &is.issuer, err)) != CAS_OK)
             goto out;
         is.sign_key = ikey;
     }
@@ -346,6 +354,11 @@ x509_issue(const struct cas_policy_secret *def, int64_t now, cas_secrets_resolve
     /* re-issued once less than a third of the life remains (§8.1) */
     if (def->valid_for_s != 0)
         v->renew_at = is.not_after - (is.not_after - is.not_before) / 3;
+    /* Kept for certificates this one issues next (its key is the subject key). */
+    v->obj_cert = cert;
+    cert = NULL;
+    if (EVP_PKEY_up_ref(is.key) == 1)
+        v->obj_key = is.key;
 out:
     X509_free(cert);
     X509_free(is.issuer);

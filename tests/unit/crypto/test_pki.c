@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,55 @@ test_key_hash_of_a_certificate_equals_that_of_its_key_and_pem_round_trips(void *
     EVP_PKEY_free(back);
 }
 
+/* The direct P-256 PKCS#8 encoding equals OpenSSL's encoder byte for byte, and reads back. */
+static void
+test_p256_pem_equals_openssls_encoding_for_many_keys(void **state)
+{
+    struct cas_err err = {0};
+    (void)state;
+    for (int i = 0; i < 64; i++) {
+        EVP_PKEY *k = NULL, *back = NULL;
+        struct cas_secret *pem = NULL;
+        BIO *bio = BIO_new(BIO_s_mem());
+        BUF_MEM *mem = NULL;
+        size_t len;
+        const uint8_t *p;
+        uint8_t h1[32], h2[32];
+        assert_int_equal(cas_key_new_p256(&k, &err), CAS_OK);
+        assert_int_equal(cas_key_to_pem(k, &pem, &err), CAS_OK);
+        assert_int_equal(PEM_write_bio_PKCS8PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL), 1);
+        BIO_get_mem_ptr(bio, &mem);
+        p = cas_secret_peek(pem, &len);
+        assert_int_equal(len, mem->length);
+        assert_memory_equal(p, mem->data, len);
+        assert_int_equal(cas_key_from_pem(pem, &back, &err), CAS_OK);
+        assert_int_equal(EVP_PKEY_eq(k, back), 1);
+        assert_int_equal(cas_key_hash(k, h1, &err), CAS_OK);
+        assert_int_equal(cas_key_hash(back, h2, &err), CAS_OK);
+        assert_memory_equal(h1, h2, 32);
+        BIO_free(bio);
+        cas_secret_free(pem);
+        EVP_PKEY_free(k);
+        EVP_PKEY_free(back);
+    }
+}
+
+static void
+test_other_key_types_keep_openssls_encoding(void **state)
+{
+    struct cas_err err = {0};
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"), *back = NULL;
+    struct cas_secret *pem = NULL;
+    (void)state;
+    assert_non_null(k);
+    assert_int_equal(cas_key_to_pem(k, &pem, &err), CAS_OK);
+    assert_int_equal(cas_key_from_pem(pem, &back, &err), CAS_OK);
+    assert_int_equal(EVP_PKEY_eq(k, back), 1);
+    cas_secret_free(pem);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(back);
+}
+
 static void
 test_a_name_with_a_comma_is_refused_as_a_san(void **state)
 {
@@ -122,6 +172,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_root_intermediate_leaf_chain_verifies_with_the_right_extensions),
         cmocka_unit_test(test_key_hash_of_a_certificate_equals_that_of_its_key_and_pem_round_trips),
+        cmocka_unit_test(test_p256_pem_equals_openssls_encoding_for_many_keys),
+        cmocka_unit_test(test_other_key_types_keep_openssls_encoding),
         cmocka_unit_test(test_a_name_with_a_comma_is_refused_as_a_san),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
