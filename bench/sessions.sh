@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # sessions.sh - runs bench_sessions against a fresh casd on loopback (release build).
-# Usage: bench/sessions.sh [COUNT]   (default 300)
+# Usage: bench/sessions.sh   (5 interleaved rounds of 1.5 s per side; medians compared)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-300}
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release -j"$(nproc)" --target casd bench_sessions >/dev/null
 d=$(mktemp -d)
@@ -14,4 +13,4 @@ pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$d"' EXIT
 for _ in $(seq 1 100); do [ -f "$d/cas-data/cas-chain.pem" ] && break; sleep 0.1; done
 sleep 0.3
-build/release/bin/bench_sessions "$port" "$d/cas-data/cas-chain.pem" "$n"
+build/release/bin/bench_sessions "$port" "$d/cas-data/cas-chain.pem"

@@ -13,8 +13,19 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
+#define STMT_CACHE 48
+
+/* Prepared statements kept per connection, by their text: the store runs the same few dozen
+ * statements over and over, and preparing one costs more than running it. */
+struct cached_stmt {
+    char *sql;
+    sqlite3_stmt *stmt;
+};
+
 struct cas_conn {
     sqlite3 *db;
+    struct cached_stmt cache[STMT_CACHE];
+    size_t n_cache;
 };
 
 static cas_rc
@@ -80,8 +91,40 @@ sq_disconnect(struct cas_conn *c)
 {
     if (c == NULL)
         return;
+    for (size_t i = 0; i < c->n_cache; i++) {
+        sqlite3_finalize(c->cache[i].stmt);
+        free(c->cache[i].sql);
+    }
     sqlite3_close(c->db);
     free(c);
+}
+
+/* A prepared single statement for sql from the cache, or NULL. */
+static sqlite3_stmt *
+cached(struct cas_conn *c, const char *sql)
+{
+    for (size_t i = 0; i < c->n_cache; i++) {
+        if (strcmp(c->cache[i].sql, sql) == 0) {
+            sqlite3_reset(c->cache[i].stmt);
+            sqlite3_clear_bindings(c->cache[i].stmt);
+            return c->cache[i].stmt;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps stmt for sql when there is room; true when the cache owns it now. */
+static bool
+keep(struct cas_conn *c, const char *sql, sqlite3_stmt *stmt)
+{
+    char *copy;
+
+    if (c->n_cache == STMT_CACHE || (copy = cas_strdup(sql)) == NULL)
+        return false;
+    c->cache[c->n_cache].sql = copy;
+    c->cache[c->n_cache].stmt = stmt;
+    c->n_cache++;
+    return true;
 }
 
 static cas_rc
@@ -184,21 +227,48 @@ bind(sqlite3_stmt *stmt, const struct cas_param *params, size_t n, struct cas_er
 }
 
 static cas_rc
+step_rows(struct cas_conn *c, sqlite3_stmt *stmt, cas_row_fn row_fn, void *arg, int64_t *changes,
+          struct cas_err *err)
+{
+    cas_rc rc = CAS_OK;
+    int code;
+
+    while ((code = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct cas_row row = {&row_ops, stmt};
+        if (row_fn != NULL && (rc = row_fn(&row, arg, err)) != CAS_OK)
+            break;
+    }
+    if (rc == CAS_OK && code != SQLITE_DONE)
+        rc = db_error(c->db, code, "database statement failed", err);
+    if (rc == CAS_OK && changes != NULL)
+        *changes += sqlite3_changes64(c->db);
+    sqlite3_reset(stmt); /* a cached statement must not hold its read lock */
+    return rc;
+}
+
+static cas_rc
 sq_exec(struct cas_conn *c, const char *sql, const struct cas_param *params, size_t n_params,
         cas_row_fn row_fn, void *arg, int64_t *changes, struct cas_err *err)
 {
-    char *text = rewrite(sql);
+    char *text;
     const char *tail;
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt;
     cas_rc rc = CAS_OK;
     int code;
 
     if (changes != NULL)
         *changes = 0;
-    if (text == NULL)
+    if ((stmt = cached(c, sql)) != NULL) {
+        if ((rc = bind(stmt, params, n_params, err)) != CAS_OK)
+            return rc;
+        return step_rows(c, stmt, row_fn, arg, changes, err);
+    }
+    if ((text = rewrite(sql)) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for a statement");
-    /* A migration may hold several statements: run each in turn. */
+    /* A migration may hold several statements: run each in turn (those are not cached). */
     for (tail = text; rc == CAS_OK && *tail != '\0';) {
+        bool single;
+        stmt = NULL;
         code = sqlite3_prepare_v2(c->db, tail, -1, &stmt, &tail);
         if (code != SQLITE_OK) {
             rc = db_error(c->db, code, "cannot prepare a statement", err);
@@ -206,21 +276,12 @@ sq_exec(struct cas_conn *c, const char *sql, const struct cas_param *params, siz
         }
         if (stmt == NULL) /* only white space or a comment was left */
             break;
-        if ((rc = bind(stmt, params, n_params, err)) != CAS_OK)
-            break;
-        while ((code = sqlite3_step(stmt)) == SQLITE_ROW) {
-            struct cas_row row = {&row_ops, stmt};
-            if (row_fn != NULL && (rc = row_fn(&row, arg, err)) != CAS_OK)
-                break;
-        }
-        if (rc == CAS_OK && code != SQLITE_DONE)
-            rc = db_error(c->db, code, "database statement failed", err);
-        if (rc == CAS_OK && changes != NULL)
-            *changes += sqlite3_changes64(c->db);
-        sqlite3_finalize(stmt);
-        stmt = NULL;
+        single = strspn(tail, " \t\n;") == strlen(tail);
+        if ((rc = bind(stmt, params, n_params, err)) == CAS_OK)
+            rc = step_rows(c, stmt, row_fn, arg, changes, err);
+        if (!(rc == CAS_OK && single && keep(c, sql, stmt)))
+            sqlite3_finalize(stmt);
     }
-    sqlite3_finalize(stmt);
     free(text);
     return rc;
 }
