@@ -1,1 +1,2 @@
 cas_e2e_test(postgres_store postgres_store.sh)
+cas_e2e_test(postgres_durability postgres_durability.sh)
