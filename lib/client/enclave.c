@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/https.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/secret.h"
@@ -34,40 +35,18 @@ struct cas_enclave_conn {
     char errbuf[CURL_ERROR_SIZE];
 };
 
-static pthread_once_t g_enclave_curl_once = PTHREAD_ONCE_INIT;
-
-static void
-global_init(void)
-{
-    (void)curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* casd's leaf must chain to the CAS_CERT root and name DNS:cas, whatever address was dialled. */
 static int
 check_casd_chain(X509_STORE_CTX *ctx, void *arg)
 {
     struct cas_enclave_conn *c = arg;
-    X509_STORE *anchors = X509_STORE_new();
-    X509_STORE_CTX *chain = X509_STORE_CTX_new();
-    int trusted = 0;
 
-    if (anchors != NULL && chain != NULL && X509_STORE_add_cert(anchors, c->root) == 1 &&
-        X509_STORE_CTX_init(chain, anchors, X509_STORE_CTX_get0_cert(ctx),
-                            X509_STORE_CTX_get0_untrusted(ctx)) == 1) {
-        X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(chain);
-
-        if (X509_VERIFY_PARAM_set1_host(param, "cas", 3) == 1 &&
-            X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER) == 1)
-            trusted = X509_verify_cert(chain) == 1;
-    }
-    if (!trusted) {
-        c->untrusted = true;
-        X509_STORE_CTX_set_error(ctx, X509_V_ERR_CERT_UNTRUSTED);
-    }
-    X509_STORE_CTX_free(chain);
-    X509_STORE_free(anchors);
-    ERR_clear_error();
-    return trusted;
+    if (cas_https_chain_pinned(X509_STORE_CTX_get0_cert(ctx), X509_STORE_CTX_get0_untrusted(ctx),
+                               c->root))
+        return 1;
+    c->untrusted = true;
+    X509_STORE_CTX_set_error(ctx, X509_V_ERR_CERT_UNTRUSTED);
+    return 0;
 }
 
 static CURLcode
@@ -102,7 +81,7 @@ cas_enclave_conn_new(const char *base_url, X509 *root, EVP_PKEY *key, X509 *cert
     CURL *h;
 
     *out = NULL;
-    pthread_once(&g_enclave_curl_once, global_init);
+    cas_https_global_init();
     if ((c = cas_calloc(1, sizeof(*c))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for the enclave API connection");
     cas_buf_init_secret(&c->answer, CAS_ENCLAVE_MAX_ANSWER);

@@ -33,16 +33,42 @@ curl_init_once(void)
     (void)curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* Replaces OpenSSL's chain verification for this connection. */
+void
+cas_https_global_init(void)
+{
+    pthread_once(&g_curl_once, curl_init_once);
+}
+
+bool
+cas_https_chain_pinned(X509 *leaf, STACK_OF(X509) * untrusted, const X509 *root)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *v = X509_STORE_CTX_new();
+    X509_VERIFY_PARAM *param;
+    bool ok = false;
+
+    if (store != NULL && v != NULL && leaf != NULL &&
+        X509_STORE_add_cert(store, (X509 *)(uintptr_t)root) == 1 &&
+        X509_STORE_CTX_init(v, store, leaf, untrusted) == 1) {
+        param = X509_STORE_CTX_get0_param(v);
+        ok = X509_VERIFY_PARAM_set1_host(param, "cas", 3) == 1 &&
+             X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER) == 1 &&
+             X509_verify_cert(v) == 1;
+    }
+    X509_STORE_CTX_free(v);
+    X509_STORE_free(store);
+    ERR_clear_error();
+    return ok;
+}
+
+/* Replaces OpenSSL's chain verification for this connection: records the served chain, then
+ * decides by the pin (or, at first contact, leaves the decision to the caller). */
 static int
 verify_cb(X509_STORE_CTX *ctx, void *arg)
 {
     struct call *c = arg;
     X509 *leaf = X509_STORE_CTX_get0_cert(ctx);
     STACK_OF(X509) *untrusted = X509_STORE_CTX_get0_untrusted(ctx);
-    X509_STORE *store = NULL;
-    X509_STORE_CTX *v = NULL;
-    int ok = 0;
 
     sk_X509_pop_free(c->resp->chain, X509_free);
     c->resp->chain = sk_X509_new_null();
@@ -59,23 +85,11 @@ verify_cb(X509_STORE_CTX *ctx, void *arg)
     }
     if (c->req->pinned_root == NULL)
         return 1; /* first contact: the caller checks what was served */
-    if ((store = X509_STORE_new()) == NULL || (v = X509_STORE_CTX_new()) == NULL ||
-        X509_STORE_add_cert(store, (X509 *)(uintptr_t)c->req->pinned_root) != 1 ||
-        X509_STORE_CTX_init(v, store, leaf, untrusted) != 1)
-        goto out;
-    /* The leaf must be the CAS's: DNS:cas, whatever address was dialled. */
-    X509_VERIFY_PARAM_set1_host(X509_STORE_CTX_get0_param(v), "cas", 3);
-    X509_VERIFY_PARAM_set_purpose(X509_STORE_CTX_get0_param(v), X509_PURPOSE_SSL_SERVER);
-    ok = X509_verify_cert(v) == 1;
-out:
-    if (!ok) {
-        c->resp->pin_mismatch = true;
-        X509_STORE_CTX_set_error(ctx, X509_V_ERR_CERT_UNTRUSTED);
-    }
-    X509_STORE_CTX_free(v);
-    X509_STORE_free(store);
-    ERR_clear_error();
-    return ok;
+    if (cas_https_chain_pinned(leaf, untrusted, c->req->pinned_root))
+        return 1;
+    c->resp->pin_mismatch = true;
+    X509_STORE_CTX_set_error(ctx, X509_V_ERR_CERT_UNTRUSTED);
+    return 0;
 }
 
 static CURLcode
@@ -169,7 +183,7 @@ cas_https_do(const struct cas_https_request *req, struct cas_https_response *res
     unsigned delay = 1;
 
     memset(resp, 0, sizeof(*resp));
-    pthread_once(&g_curl_once, curl_init_once);
+    cas_https_global_init();
     cas_buf_init(&c.body, CAS_HTTPS_MAX_BODY);
     for (unsigned i = 0;; i++) {
         code = attempt(&c, errbuf);

@@ -46,6 +46,14 @@ cas_rc cas_https_do(const struct cas_https_request *req, struct cas_https_respon
                     struct cas_err *err) CAS_MUST_CHECK;
 void cas_https_response_release(struct cas_https_response *resp);
 
+/*
+ * The trust decision of every connection to a CAS: leaf, with the certificates the peer sent
+ * after it, chains to root and names DNS:cas (whatever address was dialled), for TLS server use.
+ */
+bool cas_https_chain_pinned(X509 *leaf, STACK_OF(X509) * untrusted, const X509 *root);
+/* curl_global_init, once per process. */
+void cas_https_global_init(void);
+
 /* The self-signed certificate of a PEM chain (the trust anchor of --cas-cert FILE), or NULL. */
 X509 *cas_https_chain_root(const char *pem, size_t len);
 
