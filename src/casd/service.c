@@ -298,8 +298,11 @@ configuration(struct render_ctx *c, const struct cas_policy_service *svc, const 
 
 /* ---- audit ---- */
 
+enum outcome { AUDIT_OK, AUDIT_DENIED, AUDIT_OTHER };
+
 static void
-audit(struct casd *d, const uint8_t caller[32], const char *config_id, const char *verdict)
+audit(struct casd *d, const uint8_t caller[32], const char *config_id, enum outcome o,
+      const char *verdict)
 {
     char kh[51];
     struct cas_tx *tx = NULL;
@@ -307,14 +310,10 @@ audit(struct casd *d, const uint8_t caller[32], const char *config_id, const cha
     struct cas_param p[4];
 
     cas_keyhash_to_b58(caller, kh);
-    if (strcmp(verdict, "ok") == 0)
-        atomic_fetch_add(&d->attest_ok, 1);
-    else if (strncmp(verdict, "Unexpected", 10) == 0 || strstr(verdict, "TCB status") != NULL ||
-             strstr(verdict, "Evidence") != NULL || strstr(verdict, "evidence") != NULL ||
-             strstr(verdict, "token") != NULL || strstr(verdict, "debug") != NULL)
-        atomic_fetch_add(&d->attest_denied, 1);
-    else
-        atomic_fetch_add(&d->attest_other, 1);
+    atomic_fetch_add(o == AUDIT_OK       ? &d->attest_ok
+                     : o == AUDIT_DENIED ? &d->attest_denied
+                                         : &d->attest_other,
+                     1);
     CAS_LOG(INFO, "casd.service_attestation", CAS_LF_STR("config_id", config_id),
             CAS_LF_STR("caller", kh), CAS_LF_STR("verdict", verdict));
     p[0] = CAS_PINT(time(NULL));
@@ -511,7 +510,7 @@ casd_handle_service_attest(struct cas_http_req *req)
         goto fail;
     if (!found) {
         reply_msg(req, 404, "Session not found", NULL);
-        audit(d, req->peer_key_hash, a.config_id, "session not found");
+        audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "session not found");
         goto out;
     }
     if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
@@ -522,7 +521,7 @@ casd_handle_service_attest(struct cas_http_req *req)
     }
     if (svc == NULL) {
         reply_msg(req, 404, "Service not found", NULL);
-        audit(d, req->peer_key_hash, a.config_id, "service not found");
+        audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "service not found");
         goto out;
     }
     /* The evidence: verified, and bound to this connection's client key (api.md §2.4). */
@@ -569,25 +568,25 @@ casd_handle_service_attest(struct cas_http_req *req)
         json_array_append_new(msgs, json_string(first));
         for (unsigned i = 0; i < dec.n; i++)
             json_array_append_new(msgs, json_string(dec.problems[i]));
-        audit(d, req->peer_key_hash, a.config_id, dec.problems[0]);
+        audit(d, req->peer_key_hash, a.config_id, AUDIT_DENIED, dec.problems[0]);
         cas_http_reply_json(req, 403,
                             json_pack("{s:o, s:o}", "msg", msgs, "verdict",
                                       verdict_json(&vd, ev.present && vd.evidence_type != NULL)));
         goto out;
     }
     if (launcher_lacks(req, &a, svc, rc_ctx.img)) {
-        audit(d, req->peer_key_hash, a.config_id, "launcher lacks a feature");
+        audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "launcher lacks a feature");
         goto out;
     }
     if (configuration(&rc_ctx, svc, cur.hash, req->peer_key_hash, now, &answer, &err) != CAS_OK) {
-        audit(d, req->peer_key_hash, a.config_id, "configuration failed");
+        audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "configuration failed");
         cas_err_wrap(&err, "Failed to configure service '%s'", a.config_id);
         if (err.rc == CAS_E_DENIED)
             err.rc = CAS_E_CONFLICT; /* an import that no longer resolves */
         cas_http_reply_err(req, &err);
         goto out;
     }
-    audit(d, req->peer_key_hash, a.config_id, "ok");
+    audit(d, req->peer_key_hash, a.config_id, AUDIT_OK, "ok");
     cas_http_reply_json(req, 200, answer);
     goto out;
 fail:
