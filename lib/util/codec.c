@@ -220,3 +220,27 @@ cas_keyhash_parse(const char *s, uint8_t digest[32], struct cas_err *err)
     memcpy(digest, num + 1, 32);
     return CAS_OK;
 }
+
+bool
+cas_pct_decode(const char *in, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    if (cap == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t b;
+        if (o + 1 >= cap || in[i] == '\0')
+            return false;
+        if (in[i] == '%') {
+            if (len - i < 3 || !cas_hex_decode_exact(in + i + 1, 2, &b, 1) || b == 0)
+                return false;
+            out[o++] = (char)b;
+            i += 2;
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    out[o] = '\0';
+    return true;
+}

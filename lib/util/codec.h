@@ -27,6 +27,13 @@ void cas_b64_encode(const uint8_t *p, size_t n, char *out, bool url);
 bool cas_b64_decode(const char *s, size_t s_len, uint8_t *out, size_t out_cap, size_t *out_len,
                     bool url);
 
+/*
+ * Strict percent-decoding of in[0..len) (a URL path part): %XX only, either case; no '+' as
+ * space; a NUL byte, raw or as %00, fails. out gets a terminated string; false when it does not
+ * fit in cap bytes.
+ */
+bool cas_pct_decode(const char *in, size_t len, char *out, size_t cap);
+
 /* The 50-character Base58Check text of a 32-byte key hash (api.md §1), terminated: out[51]. */
 void cas_keyhash_to_b58(const uint8_t digest[32], char out[51]);
 /* A key hash given as Base58Check (version 0x01, good checksum) or 64 hex, either case. */

@@ -39,10 +39,6 @@ struct casd {
 struct cas_session_row;
 struct cas_policy;
 
-/* Session names (api.md §2.2): segments of [A-Za-z0-9_.~-] joined by '/'. */
-bool casd_name_valid(const char *s);
-/* A session reference as written (./x, ../x, .., absolute) from session `from` (§8.3). */
-bool casd_resolve_ref(const char *from, const char *ref, char *out, size_t cap);
 /* Opens (unseals) and parses a stored session version; *yaml (optional) gets its text. */
 cas_rc casd_session_open(struct casd *d, const struct cas_session_row *row, struct cas_policy **p,
                          struct cas_secret **yaml, struct cas_err *err) CAS_MUST_CHECK;

@@ -20,6 +20,7 @@
 #include "casd.h"
 #include "dcap/collateral.h"
 #include "dcap/verify.h"
+#include "policy/names.h"
 #include "policy/placeholder.h"
 #include "policy/policy.h"
 #include "secrets/secrets.h"
@@ -500,7 +501,7 @@ casd_handle_service_attest(struct cas_http_req *req)
     }
     if (!parse_request(req, body, &a))
         goto out;
-    if (a.session[0] == '\0' || !casd_name_valid(a.session)) {
+    if (a.session[0] == '\0' || !cas_policy_name_valid(a.session)) {
         reply_msg(req, 404, "Session not found", NULL);
         goto out;
     }

@@ -22,6 +22,7 @@
 #include "crypto/seal.h"
 #include "dcap/collateral.h"
 #include "http/server.h"
+#include "policy/names.h"
 #include "policy/policy.h"
 #include "secrets/secrets.h"
 #include "util/alloc.h"
@@ -32,101 +33,8 @@
 #include "values.h"
 
 #define NAME_MAX_LEN 1024
-#define SEGMENT_MAX 128
-#define SEGMENTS_MAX 16
 
 /* ---- names and paths ---- */
-
-bool
-casd_name_valid(const char *s)
-{
-    size_t seg = 0, segs = 1, len = strlen(s);
-
-    if (len == 0 || len > NAME_MAX_LEN)
-        return false;
-    for (const char *p = s;; p++) {
-        if (*p == '/' || *p == '\0') {
-            if (seg == 0 || seg > SEGMENT_MAX || (seg == 1 && p[-1] == '.') ||
-                (seg == 2 && p[-1] == '.' && p[-2] == '.'))
-                return false;
-            if (*p == '\0')
-                break;
-            seg = 0;
-            if (++segs > SEGMENTS_MAX)
-                return false;
-            continue;
-        }
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_' || *p == '.' || *p == '~' || *p == '-'))
-            return false;
-        seg++;
-    }
-    return true;
-}
-
-/* Strict percent-decoding of a path part: %XX only, no NUL, no '+' as space. */
-static bool
-pct_decode(const char *in, size_t len, char *out, size_t cap)
-{
-    size_t o = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        uint8_t b;
-        if (o + 1 >= cap)
-            return false;
-        if (in[i] == '%') {
-            if (len - i < 3 || !cas_hex_decode_exact(in + i + 1, 2, &b, 1) || b == 0)
-                return false;
-            out[o++] = (char)b;
-            i += 2;
-        } else {
-            out[o++] = in[i];
-        }
-    }
-    out[o] = '\0';
-    return true;
-}
-
-static void
-parent_of(const char *name, char *out, size_t cap)
-{
-    const char *slash = strrchr(name, '/');
-    size_t n = slash != NULL ? (size_t)(slash - name) : 0;
-
-    (void)snprintf(out, cap, "%.*s", (int)n, name);
-}
-
-/* A reference as written (./x, ../x, ../../x, .., absolute) from session `from`. */
-bool
-casd_resolve_ref(const char *from, const char *ref, char *out, size_t cap)
-{
-    char base[NAME_MAX_LEN + 1];
-
-    if (ref == NULL)
-        return false;
-    if (strncmp(ref, "./", 2) == 0) {
-        (void)snprintf(out, cap, "%s/%s", from, ref + 2);
-        return casd_name_valid(out);
-    }
-    if (strncmp(ref, "../", 3) != 0 && strcmp(ref, "..") != 0) {
-        (void)snprintf(out, cap, "%s", ref); /* absolute */
-        return casd_name_valid(out);
-    }
-    (void)snprintf(base, sizeof(base), "%s", from);
-    while (strncmp(ref, "../", 3) == 0 || strcmp(ref, "..") == 0) {
-        char up[NAME_MAX_LEN + 1];
-        parent_of(base, up, sizeof(up));
-        memcpy(base, up, strlen(up) + 1);
-        ref += ref[2] == '/' ? 3 : 2;
-    }
-    if (*ref == '\0')
-        (void)snprintf(out, cap, "%s", base);
-    else if (base[0] != '\0')
-        (void)snprintf(out, cap, "%s/%s", base, ref);
-    else
-        (void)snprintf(out, cap, "%s", ref);
-    return casd_name_valid(out);
-}
 
 /* ---- access (policy.md §10) ---- */
 
@@ -380,7 +288,8 @@ path_name(const struct cas_http_req *req, const char *prefix, char *out, size_t 
 
     if (strncmp(req->path, prefix, n) != 0)
         return false;
-    return pct_decode(req->path + n, strlen(req->path + n), out, cap) && casd_name_valid(out);
+    return cas_pct_decode(req->path + n, strlen(req->path + n), out, cap) &&
+           cas_policy_name_valid(out);
 }
 
 /* ---- upload ---- */
@@ -468,10 +377,10 @@ casd_export_grants(const char *exporter, const struct cas_policy_secret *theirs,
         char target[NAME_MAX_LEN + 1];
         bool hit = false;
         if (r->session != NULL) {
-            hit = casd_resolve_ref(exporter, r->session, target, sizeof(target)) &&
+            hit = cas_policy_resolve_ref(exporter, r->session, target, sizeof(target)) &&
                   strcmp(target, importer) == 0;
         } else if (r->namespace != NULL &&
-                   casd_resolve_ref(exporter, r->namespace, target, sizeof(target))) {
+                   cas_policy_resolve_ref(exporter, r->namespace, target, sizeof(target))) {
             size_t n = strlen(target);
             hit = strcmp(target, importer) == 0 ||
                   (strncmp(target, importer, n) == 0 && importer[n] == '/');
@@ -506,7 +415,7 @@ check_imports(struct upload *u, struct cas_tx *tx, const char **exporters, size_
 
         if (s->source != CAS_POLICY_IMPORTED)
             continue;
-        if (!casd_resolve_ref(p->name, s->import.session, exporter, sizeof(exporter))) {
+        if (!cas_policy_resolve_ref(p->name, s->import.session, exporter, sizeof(exporter))) {
             reply2(u->req, 409, u->first,
                    "import of secret '%s' from session '%s' failed: session does not exist",
                    s->name, s->import.session);
@@ -583,7 +492,7 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
     key_hash_text(req->peer_key_hash, kh);
     if ((rc = cas_store_session_current(tx, p->name, &u->cur, &u->has_cur, err)) != CAS_OK)
         return rc;
-    parent_of(p->name, u->parent, sizeof(u->parent));
+    (void)cas_policy_parent(p->name, u->parent, sizeof(u->parent)); /* fits: same bound */
     if (u->parent[0] != '\0') {
         if ((rc = cas_store_session_current(tx, u->parent, &u->parent_row, &u->has_parent, err)) !=
             CAS_OK)
@@ -877,8 +786,8 @@ casd_handle_session_list(struct cas_http_req *req)
     bool found = false;
 
     if (req->query == NULL || strncmp(req->query, "namespace=", 10) != 0 ||
-        !pct_decode(req->query + 10, strlen(req->query + 10), ns, sizeof(ns)) ||
-        !casd_name_valid(ns)) {
+        !cas_pct_decode(req->query + 10, strlen(req->query + 10), ns, sizeof(ns)) ||
+        !cas_policy_name_valid(ns)) {
         reply2(req, 400, "Invalid query", "give ?namespace=<session name>");
         return;
     }
@@ -1037,13 +946,13 @@ casd_handle_values(struct cas_http_req *req)
     (void)snprintf(raw, sizeof(raw), "%.*s", (int)(one ? (size_t)(comma - spec) : strlen(spec)),
                    spec);
     secret[0] = '\0';
-    if (one && !pct_decode(comma + 8, strlen(comma + 8), secret, sizeof(secret)))
+    if (one && !cas_pct_decode(comma + 8, strlen(comma + 8), secret, sizeof(secret)))
         secret[0] = '\0';
     /* Messages show the name verbatim after /session= (api.md), decoded. */
-    if (!pct_decode(raw, strlen(raw), name, sizeof(name)))
+    if (!cas_pct_decode(raw, strlen(raw), name, sizeof(name)))
         name[0] = '\0';
     (void)snprintf(shown, sizeof(shown), "%s", name[0] ? name : raw);
-    if (!casd_name_valid(name) || (one && secret[0] == '\0')) {
+    if (!cas_policy_name_valid(name) || (one && secret[0] == '\0')) {
         reply_value_404(req, shown, one ? secret : NULL);
         return;
     }

@@ -12,6 +12,7 @@
 
 #include "casd.h"
 #include "crypto/seal.h"
+#include "policy/names.h"
 #include "policy/policy.h"
 #include "secrets/secrets.h"
 #include "store/sessions.h"
@@ -260,7 +261,7 @@ casd_values_get(struct casd *d, struct cas_tx *tx, const char *session, const st
         return *out != NULL ? CAS_OK
                             : cas_err_set(err, CAS_E_NOTFOUND, "secret '%s' has no value", secret);
     }
-    if (!casd_resolve_ref(session, def->import.session, exporter, sizeof(exporter)) ||
+    if (!cas_policy_resolve_ref(session, def->import.session, exporter, sizeof(exporter)) ||
         (rc = cas_store_session_current(tx, exporter, &row, &found, err)) != CAS_OK || !found) {
         rc = cas_err_set(err, CAS_E_DENIED,
                          "import of secret '%s' from session '%s' failed: session does not exist",
