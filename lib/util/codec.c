@@ -4,6 +4,8 @@
 #include <openssl/sha.h>
 #include <string.h>
 
+#include "util/alloc.h"
+
 static int
 hexval(char c)
 {
@@ -81,6 +83,17 @@ cas_b64_encode(const uint8_t *p, size_t n, char *out, bool url)
             out[o++] = '=';
     }
     out[o] = '\0';
+}
+
+char *
+cas_b64_alloc(const uint8_t *p, size_t n, bool url)
+{
+    char *text;
+
+    if (n > (SIZE_MAX - 4) / 4 * 3 || (text = cas_wipe_malloc(cas_b64_encoded_len(n) + 1)) == NULL)
+        return NULL;
+    cas_b64_encode(p, n, text, url);
+    return text;
 }
 
 static int

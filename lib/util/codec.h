@@ -23,6 +23,9 @@ bool cas_hex_decode_exact(const char *s, size_t s_len, uint8_t *out, size_t want
 size_t cas_b64_encoded_len(size_t n);
 /* Base64 of n bytes into out (cas_b64_encoded_len(n)+1 bytes); url: URL alphabet, no padding. */
 void cas_b64_encode(const uint8_t *p, size_t n, char *out, bool url);
+/* Base64 of n bytes in a new terminated string from cas_wipe_malloc (free it with
+ * cas_wipe_free: the bytes may be secret); NULL when out of memory. */
+char *cas_b64_alloc(const uint8_t *p, size_t n, bool url);
 /* Strict base64 (standard alphabet, padded; url: URL alphabet, padding optional). */
 bool cas_b64_decode(const char *s, size_t s_len, uint8_t *out, size_t out_cap, size_t *out_len,
                     bool url);

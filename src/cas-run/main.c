@@ -301,13 +301,9 @@ prepare(struct run *r, struct cas_err *err)
 static json_t *
 b64_string(const uint8_t *p, size_t n)
 {
-    char *text = cas_wipe_malloc(cas_b64_encoded_len(n) + 1);
-    json_t *s;
+    char *text = cas_b64_alloc(p, n, false);
+    json_t *s = text != NULL ? json_string(text) : NULL;
 
-    if (text == NULL)
-        return NULL;
-    cas_b64_encode(p, n, text, false);
-    s = json_string(text);
     cas_wipe_free(text);
     return s;
 }

@@ -181,14 +181,10 @@ parse_nonce(const char *query, uint8_t *nonce, size_t *len)
 static json_t *
 b64_string(const uint8_t *p, size_t n)
 {
-    char *text = cas_malloc(cas_b64_encoded_len(n) + 1);
-    json_t *j;
+    char *text = cas_b64_alloc(p, n, false);
+    json_t *j = text != NULL ? json_string(text) : NULL;
 
-    if (text == NULL)
-        return NULL;
-    cas_b64_encode(p, n, text, false);
-    j = json_string(text);
-    free(text);
+    cas_wipe_free(text);
     return j;
 }
 

@@ -216,12 +216,9 @@ render_string(struct render_ctx *c, const struct cas_policy_text *t, bool text_o
 static cas_rc
 b64_of(const struct cas_buf *b, json_t **out, struct cas_err *err)
 {
-    char *text = cas_wipe_malloc(cas_b64_encoded_len(b->len) + 1);
+    char *text = cas_b64_alloc((const uint8_t *)b->buf, b->len, false);
 
-    if (text == NULL)
-        return cas_err_set(err, CAS_E_NOMEM, "out of memory");
-    cas_b64_encode((const uint8_t *)b->buf, b->len, text, false);
-    *out = json_string(text);
+    *out = text != NULL ? json_string(text) : NULL;
     cas_wipe_free(text);
     return *out != NULL ? CAS_OK : cas_err_set(err, CAS_E_NOMEM, "out of memory");
 }
