@@ -275,7 +275,7 @@ cas_http_reply_json(struct cas_http_req *req, int status, json_t *json)
     } else {
         cas_http_reply(req, status, "application/json", text, strlen(text));
     }
-    free(text);
+    cas_wipe_free(text); /* it may hold rendered secrets */
     json_decref(json);
 }
 

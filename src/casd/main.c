@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "crypto/tls.h"
 #include "store/store.h"
 #include "tee/sim.h"
+#include "util/alloc.h"
 #include "util/codec.h"
 #include "util/config.h"
 #include "util/file.h"
@@ -278,6 +280,8 @@ main(int argc, char **argv)
     sigset_t sigs;
     bool has_identity = false;
 
+    /* Rendered configurations and private-key values pass through jansson: wipe what it frees. */
+    json_set_alloc_funcs(cas_wipe_malloc, cas_wipe_free);
     cas_config_init(&cfg, g_opts, sizeof(g_opts) / sizeof(g_opts[0]));
     if (cas_config_from_args(&cfg, argc, argv, &action, &err) != CAS_OK) {
         fail("bad configuration", &err);
