@@ -14,11 +14,8 @@
 #include "util/buf.h"
 #include "util/codec.h"
 
-static void add(struct cas_attest_decision *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-add(struct cas_attest_decision *d, const char *fmt, ...)
+void
+cas_attest_problem(struct cas_attest_decision *d, const char *fmt, ...)
 {
     va_list ap;
 
@@ -142,8 +139,8 @@ check_variant(const struct variant *v, const struct cas_dcap_verdict *vd,
                 off = sizeof(want) - 1;
         }
         if (!match) {
-            add(d, "Unexpected enclave measurement (%s, %s) - Expected %s",
-                td ? "MRTD" : "MRENCLAVE", seen, want);
+            cas_attest_problem(d, "Unexpected enclave measurement (%s, %s) - Expected %s",
+                               td ? "MRTD" : "MRENCLAVE", seen, want);
             ok = false;
         }
     }
@@ -151,34 +148,38 @@ check_variant(const struct variant *v, const struct cas_dcap_verdict *vd,
         const struct cas_sgx_report *r = &vd->quote.sgx;
         char signer[65];
         if (td) {
-            add(d, "Unexpected evidence type (%s) - Expected SGX evidence for a signer variant",
+            cas_attest_problem(
+                d, "Unexpected evidence type (%s) - Expected SGX evidence for a signer variant",
                 vd->evidence_type);
             return false;
         }
         cas_hex_encode(r->mrsigner, 32, signer);
         if (v->mrsigner == NULL || strcmp(v->mrsigner, signer) != 0) {
-            add(d, "Unexpected enclave signer (MRSIGNER, %s) - Expected %s", signer,
-                v->mrsigner != NULL ? v->mrsigner : "(none)");
+            cas_attest_problem(d, "Unexpected enclave signer (MRSIGNER, %s) - Expected %s", signer,
+                               v->mrsigner != NULL ? v->mrsigner : "(none)");
             ok = false;
         }
         if ((long long)r->isvprodid != v->isvprodid) {
-            add(d, "Unexpected product (ISVPRODID, %u) - Expected %lld", r->isvprodid,
-                v->isvprodid);
+            cas_attest_problem(d, "Unexpected product (ISVPRODID, %u) - Expected %lld",
+                               r->isvprodid, v->isvprodid);
             ok = false;
         }
         if (v->has_svn && (long long)r->isvsvn != v->svn) {
-            add(d, "Unexpected security version (ISVSVN, %u) - Expected exactly %lld", r->isvsvn,
-                v->svn);
+            cas_attest_problem(d,
+                               "Unexpected security version (ISVSVN, %u) - Expected exactly %lld",
+                               r->isvsvn, v->svn);
             ok = false;
         }
         if (v->has_min && (long long)r->isvsvn < v->svn_min) {
-            add(d, "Unexpected security version (ISVSVN, %u) - Expected at least %lld", r->isvsvn,
-                v->svn_min);
+            cas_attest_problem(d,
+                               "Unexpected security version (ISVSVN, %u) - Expected at least %lld",
+                               r->isvsvn, v->svn_min);
             ok = false;
         }
         if (v->has_max && (long long)r->isvsvn > v->svn_max) {
-            add(d, "Unexpected security version (ISVSVN, %u) - Expected at most %lld", r->isvsvn,
-                v->svn_max);
+            cas_attest_problem(d,
+                               "Unexpected security version (ISVSVN, %u) - Expected at most %lld",
+                               r->isvsvn, v->svn_max);
             ok = false;
         }
     }
@@ -210,8 +211,8 @@ variants_hold(const struct cas_policy_service *svc, const struct cas_dcap_verdic
                         return true;
                 }
             } else {
-                add(&scratch, "Variant $$SCONE::%s$$ does not resolve to a variant",
-                    pv->whole.ph->secret);
+                cas_attest_problem(&scratch, "Variant $$SCONE::%s$$ does not resolve to a variant",
+                                   pv->whole.ph->secret);
             }
             continue;
         }
@@ -220,9 +221,10 @@ variants_hold(const struct cas_policy_service *svc, const struct cas_dcap_verdic
             return true;
     }
     for (unsigned i = 0; i < scratch.n; i++)
-        add(d, "%s", scratch.problems[i]);
+        cas_attest_problem(d, "%s", scratch.problems[i]);
     if (svc->variant_count == 0)
-        add(d, "Service has no attestation variant - Expected one unless mode is none");
+        cas_attest_problem(d,
+                           "Service has no attestation variant - Expected one unless mode is none");
     return false;
 }
 
@@ -260,7 +262,7 @@ check_platform(const struct cas_policy_service *svc, const struct cas_dcap_verdi
         }
     }
     if (!match)
-        add(d, "Unexpected platform (%s) - Expected one of %s", seen, want.buf);
+        cas_attest_problem(d, "Unexpected platform (%s) - Expected one of %s", seen, want.buf);
     cas_buf_release(&want);
 }
 
@@ -303,7 +305,7 @@ check_tcb(const struct cas_policy_security *sec, const struct cas_attest_evidenc
     bool adv_ok = true;
 
     if (ev->revoked) {
-        add(d, "TCB status Revoked: no tolerance accepts a revoked platform");
+        cas_attest_problem(d, "TCB status Revoked: no tolerance accepts a revoked platform");
         return;
     }
     if (s == CAS_DCAP_UP_TO_DATE)
@@ -337,7 +339,8 @@ check_tcb(const struct cas_policy_security *sec, const struct cas_attest_evidenc
         cas_buf_addf(&fix, "%sinsecure-configuration", fix.len ? " and " : "");
     if (sw && !(sec->tolerate & CAS_POLICY_TOL_SW_HARDENING))
         cas_buf_addf(&fix, "%ssoftware-hardening-needed", fix.len ? " and " : "");
-    add(d, "TCB status %s (%s): add %s%s%s%s%s", cas_dcap_status_name(s),
+    cas_attest_problem(
+        d, "TCB status %s (%s): add %s%s%s%s%s", cas_dcap_status_name(s),
         all.len ? all.buf : "no advisories", fix.len ? fix.buf : "", fix.len ? " to tolerate" : "",
         fix.len && !adv_ok ? " and " : "",
         /* policy.md §11's words when none of the advisories is ignored yet */
@@ -362,18 +365,21 @@ cas_attest_decide(const struct cas_policy *p, const struct cas_policy_service *s
     memset(out, 0, sizeof(*out));
     if (sec->mode != CAS_POLICY_MODE_NONE) {
         if (!ev->present) {
-            add(out, "No evidence - Expected evidence of the service's TEE (or "
-                     "security.attestation.mode: none)");
+            cas_attest_problem(out, "No evidence - Expected evidence of the service's TEE (or "
+                                    "security.attestation.mode: none)");
         } else if (!ev->verified) {
-            add(out, "Evidence does not verify: %s", ev->failure != NULL ? ev->failure : "?");
+            cas_attest_problem(out, "Evidence does not verify: %s",
+                               ev->failure != NULL ? ev->failure : "?");
         } else {
             (void)variants_hold(svc, ev->vd, fragment, ctx, out);
             check_platform(svc, ev->vd, fragment, ctx, out);
             if (ev->vd->debug && !(sec->tolerate & CAS_POLICY_TOL_DEBUG_MODE))
-                add(out, "Enclave runs in debug mode, which cannot protect secrets - add "
-                         "debug-mode to security.attestation.tolerate to accept it");
+                cas_attest_problem(out,
+                                   "Enclave runs in debug mode, which cannot protect secrets - add "
+                                   "debug-mode to security.attestation.tolerate to accept it");
             if (ev->simulator && sec->mode != CAS_POLICY_MODE_SIM)
-                add(out, "evidence comes from the software TEE simulator; it is accepted only "
+                cas_attest_problem(
+                    out, "evidence comes from the software TEE simulator; it is accepted only "
                          "under 'mode: sim' with tolerate: [debug-mode]");
             check_tcb(sec, ev, out);
         }
@@ -382,7 +388,7 @@ cas_attest_decide(const struct cas_policy *p, const struct cas_policy_service *s
         size_t wl = strlen(want);
         if (access_token == NULL || strlen(access_token) != wl ||
             CRYPTO_memcmp(access_token, want, wl) != 0)
-            add(out, "Wrong or missing service access token");
+            cas_attest_problem(out, "Wrong or missing service access token");
     }
     return CAS_OK;
 }

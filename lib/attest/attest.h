@@ -48,4 +48,8 @@ cas_rc cas_attest_decide(const struct cas_policy *p, const struct cas_policy_ser
                          cas_attest_fragment_fn fragment, void *ctx,
                          struct cas_attest_decision *out, struct cas_err *err) CAS_MUST_CHECK;
 
+/* Appends one problem line (dropped once CAS_ATTEST_PROBLEMS are there). */
+void cas_attest_problem(struct cas_attest_decision *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif
