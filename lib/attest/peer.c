@@ -14,7 +14,8 @@ static bool
 status_final(enum cas_dcap_status s)
 {
     return s == CAS_DCAP_UP_TO_DATE || s == CAS_DCAP_SW_HARDENING_NEEDED ||
-           s == CAS_DCAP_CONFIGURATION_NEEDED || s == CAS_DCAP_CONFIGURATION_AND_SW_HARDENING_NEEDED;
+           s == CAS_DCAP_CONFIGURATION_NEEDED ||
+           s == CAS_DCAP_CONFIGURATION_AND_SW_HARDENING_NEEDED;
 }
 
 static void
@@ -35,8 +36,7 @@ check_sgx(const struct cas_attest_self *self, const struct cas_sgx_report *r,
     if (CRYPTO_memcmp(r->mrsigner, self->mrsigner, 32) != 0) {
         cas_hex_encode(r->mrsigner, 32, seen);
         cas_hex_encode(self->mrsigner, 32, want);
-        cas_attest_problem(d, "Unexpected enclave signer (MRSIGNER, %s) - Expected %s", seen,
-                           want);
+        cas_attest_problem(d, "Unexpected enclave signer (MRSIGNER, %s) - Expected %s", seen, want);
         return;
     }
     if (r->isvprodid != self->isvprodid)
@@ -66,8 +66,9 @@ cas_attest_peer(const struct cas_attest_self *self, const struct cas_attest_evid
         return;
     }
     if ((vd->quote.body_type == CAS_DCAP_BODY_SGX) != (self->body == CAS_DCAP_BODY_SGX)) {
-        cas_attest_problem(out, "Unexpected evidence type (%s) - Expected %s evidence, as this "
-                                "instance's own",
+        cas_attest_problem(out,
+                           "Unexpected evidence type (%s) - Expected %s evidence, as this "
+                           "instance's own",
                            vd->evidence_type != NULL ? vd->evidence_type : "?",
                            self->body == CAS_DCAP_BODY_SGX ? "SGX" : "TDX");
         return;

@@ -75,14 +75,14 @@ test_another_mrenclave_and_signer_is_refused_naming_both(void **state)
     memset(vd.quote.sgx.mrsigner, 0xcd, 32);
     cas_attest_peer(&s, &ev, CAS_PEER_NEWCOMER, &d);
     assert_int_equal(d.n, 2);
-    assert_string_equal(d.problems[0],
-                        "Unexpected enclave measurement (MRENCLAVE, "
-                        "abababababababababababababababababababababababababababababababab) - "
-                        "Expected 1111111111111111111111111111111111111111111111111111111111111111");
-    assert_string_equal(d.problems[1],
-                        "Unexpected enclave signer (MRSIGNER, "
-                        "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd) - "
-                        "Expected 2222222222222222222222222222222222222222222222222222222222222222");
+    assert_string_equal(
+        d.problems[0], "Unexpected enclave measurement (MRENCLAVE, "
+                       "abababababababababababababababababababababababababababababababab) - "
+                       "Expected 1111111111111111111111111111111111111111111111111111111111111111");
+    assert_string_equal(
+        d.problems[1], "Unexpected enclave signer (MRSIGNER, "
+                       "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd) - "
+                       "Expected 2222222222222222222222222222222222222222222222222222222222222222");
 }
 
 static void
