@@ -18,4 +18,13 @@
 bool cas_binding_cas(const uint8_t *nonce, size_t nonce_len, X509 *root, X509 *intermediate,
                      X509 *leaf, uint8_t rd[64]);
 
+/*
+ * A running casd's evidence in the attested join (docs/operations.md): SHA-256("CAS-JOIN-1" ||
+ * 0x00 || nonce || client_key_hash || SHA-256(root SPKI)) followed by 32 zero bytes, where nonce
+ * is the newcomer's and client_key_hash the SHA-256 of the SubjectPublicKeyInfo of the client
+ * certificate on the connection: only the newcomer holding that key can have asked for it.
+ */
+bool cas_binding_join(const uint8_t nonce[32], const uint8_t client_key_hash[32], X509 *root,
+                      uint8_t rd[64]);
+
 #endif

@@ -68,6 +68,11 @@ static const char *const migrations[] = {
     " caller TEXT NOT NULL,"
     " config_id TEXT NOT NULL,"
     " verdict TEXT NOT NULL);",
+    /* 4: where the running instances of this CAS listen for the attested join of a new one. */
+    "CREATE TABLE cas_member ("
+    " instance TEXT PRIMARY KEY,"
+    " enclave_addr TEXT NOT NULL,"
+    " seen_at BIGINT NOT NULL);",
 };
 
 struct cas_store {

@@ -399,3 +399,24 @@ casd_identity_exists(struct cas_store *st, bool *exists, struct cas_err *err)
     cas_tx_rollback(tx);
     return rc;
 }
+
+cas_rc
+casd_identity_root_cert(struct cas_store *st, X509 **root, struct cas_err *err)
+{
+    struct loaded l = {0};
+    struct cas_tx *tx = NULL;
+    cas_rc rc;
+
+    *root = NULL;
+    if ((rc = cas_store_begin(st, CAS_TX_READ, &tx, err)) != CAS_OK)
+        return rc;
+    rc = cas_tx_exec(tx, "SELECT cert, sealed_key FROM cas_identity WHERE name = 'root'", NULL, 0,
+                     read_root, &l, NULL, err);
+    cas_tx_rollback(tx);
+    if (rc == CAS_OK && !l.found)
+        rc = cas_err_set(err, CAS_E_NOTFOUND, "the database holds no CAS identity");
+    if (rc == CAS_OK)
+        rc = cas_cert_from_pem(l.cert, strlen(l.cert), root, err);
+    loaded_release(&l);
+    return rc;
+}

@@ -42,6 +42,9 @@ cas_rc casd_identity_load(struct cas_store *st, const struct cas_secret *sealing
                           struct cas_err *err) CAS_MUST_CHECK;
 /* Whether the database already holds a CAS identity (so its sealing key must exist). */
 cas_rc casd_identity_exists(struct cas_store *st, bool *exists, struct cas_err *err) CAS_MUST_CHECK;
+/* The CAS root certificate the database holds (public): CAS_E_NOTFOUND when there is none. */
+cas_rc casd_identity_root_cert(struct cas_store *st, X509 **root,
+                               struct cas_err *err) CAS_MUST_CHECK;
 /* Issues a new leaf (same names) and stores it; id->leaf and id->leaf_key are replaced. */
 cas_rc casd_identity_renew_leaf(struct cas_store *st, const struct cas_secret *sealing_key,
                                 const char *instance_id, const char *const *extra_names,

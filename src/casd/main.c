@@ -21,6 +21,7 @@
 #include "casd.h"
 #include "crypto/seal.h"
 #include "crypto/tls.h"
+#include "join.h"
 #include "store/store.h"
 #include "tee/sim.h"
 #include "util/alloc.h"
@@ -155,15 +156,21 @@ lock_data_dir(const char *dir, int *fd_out, struct cas_err *err)
     return CAS_OK;
 }
 
-/* The simulator's sealing key: 32 random bytes in a 0600 file (api.md §2). */
+/*
+ * The sealing key: 32 random bytes in a 0600 file (api.md §2). A missing file is CAS_E_NOTFOUND,
+ * unless the database is fresh: then a new key is made, and *pending says it is to be written
+ * (save_sealing_key) once the CAS identity sealed under it is stored.
+ */
 static cas_rc
-load_sealing_key(const char *dir, bool fresh_db, struct cas_secret **out, struct cas_err *err)
+load_sealing_key(const char *dir, bool fresh_db, struct cas_secret **out, bool *pending,
+                 struct cas_err *err)
 {
     char path[PATH_MAX];
     struct stat st;
     cas_rc rc;
 
     *out = NULL;
+    *pending = false;
     if (path_in(path, sizeof(path), dir, "sealing.key") != 0)
         return cas_err_set(err, CAS_E_INVALID, "data directory path is too long");
     if (lstat(path, &st) == 0) {
@@ -185,14 +192,45 @@ load_sealing_key(const char *dir, bool fresh_db, struct cas_secret **out, struct
                            "sealing key '%s' is missing but the database has data: restore the "
                            "key file from its backup (without it nothing stored can be opened)",
                            path);
-    if ((rc = cas_secret_random(CAS_SEAL_KEY_LEN, out, err)) != CAS_OK)
+    *pending = true;
+    return cas_secret_random(CAS_SEAL_KEY_LEN, out, err);
+}
+
+static cas_rc
+save_sealing_key(const char *dir, const struct cas_secret *key, struct cas_err *err)
+{
+    char path[PATH_MAX];
+
+    if (path_in(path, sizeof(path), dir, "sealing.key") != 0)
+        return cas_err_set(err, CAS_E_INVALID, "data directory path is too long");
+    return cas_file_write_atomic(path, cas_secret_peek(key, NULL), CAS_SEAL_KEY_LEN, 0600, err);
+}
+
+/*
+ * The sealing key of this CAS: the data directory's, a new one for a fresh database, or, on a
+ * PostgreSQL database that already holds a CAS, the one a running instance hands over after
+ * the attested join (join.h).
+ */
+static cas_rc
+obtain_sealing_key(struct casd *d, const char *instance_id, struct cas_secret **key, bool *pending,
+                   struct cas_err *err)
+{
+    bool has_identity = false;
+    cas_rc rc;
+
+    if ((rc = casd_identity_exists(d->store, &has_identity, err)) != CAS_OK)
         return rc;
-    if ((rc = cas_file_write_atomic(path, cas_secret_peek(*out, NULL), CAS_SEAL_KEY_LEN, 0600,
-                                    err)) != CAS_OK) {
-        cas_secret_free(*out);
-        *out = NULL;
-    }
-    return rc;
+    rc = load_sealing_key(d->data_dir, !has_identity, key, pending, err);
+    if (rc != CAS_E_NOTFOUND || strcmp(cas_store_engine(d->store), "postgresql") != 0)
+        return rc;
+    memset(err, 0, sizeof(*err));
+    CAS_LOG(INFO, "casd.joining",
+            CAS_LF_STR("why", "the database holds a CAS and this instance "
+                              "has no sealing key"));
+    if ((rc = casd_join(d, instance_id, key, err)) != CAS_OK)
+        return cas_err_wrap(err, "cannot join the CAS in the database by attestation");
+    *pending = true;
+    return CAS_OK;
 }
 
 /* A stable random id for this instance, kept in DATA_DIR/instance-id. */
@@ -278,7 +316,8 @@ main(int argc, char **argv)
     size_t n_dns;
     int lock_fd = -1, status = 1, sig;
     sigset_t sigs;
-    bool has_identity = false;
+    bool key_pending = false;
+    char member_addr[300];
 
     /* Rendered configurations and private-key values pass through jansson: wipe what it frees. */
     json_set_alloc_funcs(cas_wipe_malloc, cas_wipe_free);
@@ -333,25 +372,25 @@ main(int argc, char **argv)
         status = fail("cannot open the database", &err);
         goto out;
     }
+    d.collateral_dir = cas_config_get(&cfg, "collateral_dir");
+    d.metrics = cas_config_get_switch(&cfg, "metrics");
+    if (casd_tee_init(&d.tee, &cfg, &err) != CAS_OK) {
+        status = fail("cannot attest casd itself", &err);
+        goto out;
+    }
     /* A database that already holds a CAS identity needs the sealing key it was made with. */
-    if (casd_identity_exists(d.store, &has_identity, &err) != CAS_OK ||
-        load_sealing_key(d.data_dir, !has_identity, &sealing_key, &err) != CAS_OK ||
-        load_instance_id(d.data_dir, instance_id, &err) != CAS_OK) {
+    if (load_instance_id(d.data_dir, instance_id, &err) != CAS_OK ||
+        obtain_sealing_key(&d, instance_id, &sealing_key, &key_pending, &err) != CAS_OK) {
         status = fail("cannot start", &err);
         goto out;
     }
     d.sealing_key = sealing_key;
-    d.collateral_dir = cas_config_get(&cfg, "collateral_dir");
-    d.metrics = cas_config_get_switch(&cfg, "metrics");
     if (casd_identity_load(d.store, sealing_key, instance_id, dns, n_dns, time(NULL), &d.identity,
                            &err) != CAS_OK ||
+        (key_pending && save_sealing_key(d.data_dir, sealing_key, &err) != CAS_OK) ||
         cas_file_write_atomic(chain_path, d.identity.chain_pem, strlen(d.identity.chain_pem), 0644,
                               &err) != CAS_OK) {
         status = fail("cannot set up the CAS identity", &err);
-        goto out;
-    }
-    if (casd_tee_init(&d.tee, &cfg, &err) != CAS_OK) {
-        status = fail("cannot attest casd itself", &err);
         goto out;
     }
     {
@@ -380,6 +419,12 @@ main(int argc, char **argv)
             goto out;
         }
     }
+    /* Listed once it answers: a new instance joins through any listed one (join.h). */
+    casd_member_address(cas_config_get(&cfg, "enclave_listen"), member_addr, sizeof(member_addr));
+    if (casd_member_register(d.store, instance_id, member_addr, time(NULL), &err) != CAS_OK) {
+        status = fail("cannot list this instance in the database", &err);
+        goto out;
+    }
     CAS_LOG(INFO, "casd.started", CAS_LF_STR("version", CAS_VERSION),
             CAS_LF_STR("cas_key_hash", d.identity.key_hash_b58),
             CAS_LF_STR("listen", cas_config_get(&cfg, "listen")),
@@ -393,6 +438,8 @@ main(int argc, char **argv)
         sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
             break;
+        if (casd_member_register(d.store, instance_id, member_addr, time(NULL), &err) != CAS_OK)
+            cas_log_err(CAS_LOG_WARN, "casd.member_refresh_failed", &err);
         if (casd_identity_leaf_due(&d.identity, time(NULL))) {
             pthread_mutex_lock(&d.id_lock);
             if (casd_identity_renew_leaf(d.store, sealing_key, instance_id, dns, n_dns, time(NULL),
@@ -407,6 +454,7 @@ main(int argc, char **argv)
     }
     CAS_LOG(INFO, "casd.stopping", CAS_LF_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
     cas_http_server_stop(srv, STOP_GRACE_MS);
+    casd_member_unregister(d.store, instance_id);
     status = 0;
 out:
     cas_http_server_free(srv);

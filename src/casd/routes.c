@@ -8,6 +8,7 @@
 
 #include "cas/version.h"
 #include "casd.h"
+#include "join.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -156,6 +157,7 @@ const struct cas_http_route casd_enclave_routes[] = {
     {"GET", "/v1/health", health},
     {"POST", "/v1/service/attest", casd_handle_service_attest},
     {"POST", "/v1/service/render", casd_handle_service_render},
+    {"POST", "/v1/cas/join", casd_handle_join},
 };
 const size_t casd_enclave_route_count =
     sizeof(casd_enclave_routes) / sizeof(casd_enclave_routes[0]);

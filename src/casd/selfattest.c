@@ -77,8 +77,8 @@ make_verifier(struct casd_tee *t, struct cas_err *err)
     cas_rc rc;
 
     cas_dcap_anchor_intel(&a[0]);
-    if ((rc = cas_dcap_anchor_from_pem((const uint8_t *)pem, strlen(pem),
-                                       "CAS TEE Simulator Root CA", &a[1], err)) != CAS_OK)
+    if ((rc = cas_dcap_anchor_from_pem((const uint8_t *)pem, strlen(pem), CASD_SIM_ROOT_NAME, &a[1],
+                                       err)) != CAS_OK)
         return rc;
     return cas_dcap_verifier_new(a, 2, &t->verifier, err);
 }
@@ -126,6 +126,15 @@ measure_self(struct casd_tee *t, struct cas_err *err)
     }
     if (vd.advisories.count == 0)
         (void)snprintf(t->advisories, sizeof(t->advisories), "none");
+    t->self.body = vd.quote.body_type;
+    memcpy(t->self.mrenclave, vd.quote.sgx.mrenclave, 32);
+    memcpy(t->self.mrsigner, vd.quote.sgx.mrsigner, 32);
+    memcpy(t->self.mrtd, vd.quote.td.mrtd, 48);
+    t->self.isvprodid = vd.quote.sgx.isvprodid;
+    t->self.isvsvn = vd.quote.sgx.isvsvn;
+    t->self.simulator = strcmp(vd.root, CASD_SIM_ROOT_NAME) == 0;
+    t->self.debug = vd.debug;
+    t->self.status = vd.status;
     t->measured = true;
 out:
     cas_tee_evidence_release(&ev);

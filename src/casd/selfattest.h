@@ -11,8 +11,12 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "attest/peer.h"
 #include "cas/err.h"
 #include "util/config.h"
+
+/* The name casd's verifier gives the simulator's root (cas_dcap_verdict.root). */
+#define CASD_SIM_ROOT_NAME "CAS TEE Simulator Root CA"
 
 struct cas_tee_provider;
 struct cas_dcap_verifier;
@@ -24,6 +28,7 @@ struct casd_tee {
     pthread_mutex_t lock;
     struct cas_dcap_verifier *verifier; /* Intel's root and the simulator's; thread safe */
     bool measured;
+    struct cas_attest_self self; /* the same, for the attested join's decision */
     char mrenclave[65], mrsigner[65];
     unsigned isvprodid, isvsvn;
     bool debug;

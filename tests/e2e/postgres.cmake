@@ -1,2 +1,3 @@
 cas_e2e_test(postgres_store postgres_store.sh)
 cas_e2e_test(postgres_durability postgres_durability.sh)
+cas_e2e_test(postgres_join postgres_join.sh)

@@ -1,0 +1,85 @@
+/* evidence.c - checking bound evidence and the audit log (evidence.h). */
+#include "evidence.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "casd.h"
+#include "store/store.h"
+#include "util/codec.h"
+#include "util/log.h"
+
+void
+casd_evidence_check(struct casd *d, const uint8_t *quote, size_t len, const json_t *collateral,
+                    const uint8_t want_rd[64], int64_t now, struct cas_dcap_collateral *col,
+                    struct cas_dcap_verdict *vd, struct cas_attest_evidence *ev, char *failure,
+                    size_t cap)
+{
+    struct cas_err err = {0};
+    cas_rc rc = CAS_E_INVALID;
+    const uint8_t *rd;
+
+    memset(vd, 0, sizeof(*vd));
+    *ev = (struct cas_attest_evidence){.present = true, .vd = vd};
+    if (collateral == NULL && d->collateral_dir != NULL)
+        rc = cas_dcap_collateral_from_dir(d->collateral_dir, col, &err);
+    else if (collateral != NULL)
+        rc = cas_dcap_collateral_from_object(collateral, col, &err);
+    else
+        cas_err_set(&err, CAS_E_INVALID,
+                    "no collateral came with the evidence and casd has none configured "
+                    "(collateral_dir)");
+    if (rc == CAS_OK)
+        rc = cas_dcap_verify(d->tee.verifier, quote, len, col, now, vd, &err);
+    ev->revoked = vd->failed == CAS_DCAP_CHECK_TCB_REVOKED;
+    ev->verified = rc == CAS_OK || ev->revoked;
+    ev->simulator = ev->verified && strcmp(vd->root, CASD_SIM_ROOT_NAME) == 0;
+    if (!ev->verified) {
+        cas_err_join(&err, failure, cap);
+        ev->failure = failure;
+        return;
+    }
+    rd = vd->quote.body_type == CAS_DCAP_BODY_SGX ? vd->quote.sgx.report_data
+                                                  : vd->quote.td.report_data;
+    if (CRYPTO_memcmp(rd, want_rd, 64) != 0) {
+        ev->verified = false;
+        (void)snprintf(failure, cap,
+                       "its report data does not bind this connection's client certificate (a "
+                       "copied quote is useless elsewhere)");
+        ev->failure = failure;
+    }
+}
+
+void
+casd_audit(struct casd *d, const char *ev, const uint8_t caller[32], const char *config_id,
+           enum casd_outcome o, const char *verdict)
+{
+    char kh[51];
+    struct cas_tx *tx = NULL;
+    struct cas_err err = {0};
+    struct cas_param p[4];
+
+    cas_keyhash_to_b58(caller, kh);
+    atomic_fetch_add(o == CASD_AUDIT_OK       ? &d->attest_ok
+                     : o == CASD_AUDIT_DENIED ? &d->attest_denied
+                                              : &d->attest_other,
+                     1);
+    CAS_LOG(INFO, ev, CAS_LF_STR("config_id", config_id), CAS_LF_STR("caller", kh),
+            CAS_LF_STR("verdict", verdict));
+    p[0] = CAS_PINT(time(NULL));
+    p[1] = CAS_PTEXT(kh);
+    p[2] = CAS_PTEXT(config_id);
+    p[3] = CAS_PTEXT(verdict);
+    if (cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err) != CAS_OK ||
+        cas_tx_exec(
+            tx, "INSERT INTO cas_audit (at, caller, config_id, verdict) VALUES ($1, $2, $3, $4)", p,
+            4, NULL, NULL, NULL, &err) != CAS_OK ||
+        cas_tx_commit(tx, &err) != CAS_OK) {
+        if (tx != NULL)
+            cas_tx_rollback(tx);
+        atomic_fetch_add(&d->db_errors, 1);
+        cas_log_err(CAS_LOG_ERROR, "casd.audit_failed", &err);
+    }
+}

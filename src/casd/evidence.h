@@ -1,0 +1,37 @@
+/*
+ * evidence.h - what the enclave API's handlers share: verifying a caller's evidence bound to its
+ * connection, and the audit log of every attempt (time, caller key hash, what was asked, verdict;
+ * never a secret).
+ */
+#ifndef CASD_EVIDENCE_H
+#define CASD_EVIDENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "attest/attest.h"
+#include "dcap/collateral.h"
+#include "dcap/verify.h"
+
+struct casd;
+
+/*
+ * Verifies quote (len bytes) at now against collateral (the JSON object sent with it; NULL: the
+ * files of collateral_dir, when configured) and checks that its 64 bytes of report data equal
+ * want_rd. Fills *ev for lib/attest: ev->vd points to vd, which borrows quote and col (both live
+ * as long as ev is used); a failure is described in failure[cap].
+ */
+void casd_evidence_check(struct casd *d, const uint8_t *quote, size_t len, const json_t *collateral,
+                         const uint8_t want_rd[64], int64_t now, struct cas_dcap_collateral *col,
+                         struct cas_dcap_verdict *vd, struct cas_attest_evidence *ev, char *failure,
+                         size_t cap);
+
+enum casd_outcome { CASD_AUDIT_OK, CASD_AUDIT_DENIED, CASD_AUDIT_OTHER };
+
+/* Logs (event `ev`) and stores one audit record, and counts it for /metrics. */
+void casd_audit(struct casd *d, const char *ev, const uint8_t caller[32], const char *config_id,
+                enum casd_outcome o, const char *verdict);
+
+#endif

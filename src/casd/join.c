@@ -1,0 +1,473 @@
+/* join.c - the attested join of a new instance (join.h). */
+#include "join.h"
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attest/peer.h"
+#include "casd.h"
+#include "client/enclave.h"
+#include "crypto/binding.h"
+#include "crypto/pki.h"
+#include "crypto/seal.h"
+#include "dcap/quote.h"
+#include "evidence.h"
+#include "store/store.h"
+#include "tee/provider.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/codec.h"
+#include "util/log.h"
+#include "util/secret.h"
+
+#define JOIN_PATH "/v1/cas/join"
+#define JOIN_CONFIG_ID "cas/join" /* what the audit log names a join attempt */
+#define MAX_MEMBERS 16
+#define ADDR_MAX 300
+
+/* ---- the member list ---- */
+
+cas_rc
+casd_member_register(struct cas_store *st, const char *instance_id, const char *addr, int64_t now,
+                     struct cas_err *err)
+{
+    struct cas_tx *tx = NULL;
+    struct cas_param p[3] = {CAS_PTEXT(instance_id), CAS_PTEXT(addr), CAS_PINT(now)};
+    cas_rc rc;
+
+    if ((rc = cas_store_begin(st, CAS_TX_WRITE, &tx, err)) != CAS_OK)
+        return rc;
+    if ((rc = cas_tx_exec(tx,
+                          "INSERT INTO cas_member (instance, enclave_addr, seen_at)"
+                          " VALUES ($1, $2, $3) ON CONFLICT (instance) DO UPDATE"
+                          " SET enclave_addr = excluded.enclave_addr, seen_at = excluded.seen_at",
+                          p, 3, NULL, NULL, NULL, err)) != CAS_OK ||
+        (rc = cas_tx_commit(tx, err)) != CAS_OK) {
+        cas_tx_rollback(tx);
+        return rc;
+    }
+    return CAS_OK;
+}
+
+void
+casd_member_unregister(struct cas_store *st, const char *instance_id)
+{
+    struct cas_tx *tx = NULL;
+    struct cas_err err = {0};
+    struct cas_param p[1] = {CAS_PTEXT(instance_id)};
+
+    if (cas_store_begin(st, CAS_TX_WRITE, &tx, &err) != CAS_OK ||
+        cas_tx_exec(tx, "DELETE FROM cas_member WHERE instance = $1", p, 1, NULL, NULL, NULL,
+                    &err) != CAS_OK ||
+        cas_tx_commit(tx, &err) != CAS_OK) {
+        cas_tx_rollback(tx);
+        cas_log_err(CAS_LOG_WARN, "casd.member_unregister_failed", &err);
+    }
+}
+
+void
+casd_member_address(const char *listen, char *out, size_t cap)
+{
+    const char *colon = strrchr(listen, ':');
+    size_t host_len = colon != NULL ? (size_t)(colon - listen) : 0;
+    char host[256];
+
+    if (colon != NULL &&
+        ((host_len == 7 && strncmp(listen, "0.0.0.0", 7) == 0) ||
+         (host_len == 4 && strncmp(listen, "[::]", 4) == 0) || host_len == 0) &&
+        gethostname(host, sizeof(host)) == 0) {
+        host[sizeof(host) - 1] = '\0';
+        (void)snprintf(out, cap, "%s%s", host, colon);
+        return;
+    }
+    (void)snprintf(out, cap, "%s", listen);
+}
+
+/* ---- shared ---- */
+
+static json_t *
+b64_json(const uint8_t *p, size_t n)
+{
+    char *text = cas_b64_alloc(p, n, false);
+    json_t *j = text != NULL ? json_string(text) : NULL;
+
+    cas_wipe_free(text);
+    return j;
+}
+
+/* evidence.quote of a request or answer, decoded into a new buffer. */
+static bool
+quote_of(const json_t *msg, uint8_t **quote, size_t *len)
+{
+    const json_t *ev = json_object_get(msg, "evidence");
+    const char *q = json_string_value(json_object_get(ev, "quote"));
+    size_t qlen = q != NULL ? strlen(q) : 0;
+
+    *quote = NULL;
+    if (q == NULL || qlen > 4 * CAS_DCAP_QUOTE_MAX / 3 + 4 ||
+        (*quote = cas_malloc(qlen + 1)) == NULL)
+        return false;
+    if (!cas_b64_decode(q, qlen, *quote, qlen + 1, len, false)) {
+        free(*quote);
+        *quote = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* ---- the running instance's side ---- */
+
+static void
+refuse(struct cas_http_req *req, int status, const char *a, const char *b)
+{
+    const char *msgs[2] = {a, b};
+
+    cas_http_reply_msgs(req, status, msgs, b != NULL ? 2 : 1);
+}
+
+/* 200 with this instance's evidence bound to the newcomer's nonce and key, and the key. */
+static void
+hand_over(struct casd *d, struct cas_http_req *req, const uint8_t nonce[32])
+{
+    struct cas_tee_evidence ev = {0};
+    struct cas_err err = {0};
+    uint8_t rd[64];
+    size_t klen = 0;
+    const uint8_t *key = cas_secret_peek(d->sealing_key, &klen);
+    json_t *answer, *collateral = NULL;
+    cas_rc rc;
+
+    if (!cas_binding_join(nonce, req->peer_key_hash, d->identity.root, rd)) {
+        refuse(req, 500, "Join failed", "cannot compute the report data");
+        return;
+    }
+    pthread_mutex_lock(&d->tee.lock);
+    rc = cas_tee_provider_get_evidence(d->tee.provider, rd, &ev, &err);
+    pthread_mutex_unlock(&d->tee.lock);
+    if (rc != CAS_OK) {
+        cas_log_err(CAS_LOG_ERROR, "casd.evidence_failed", &err);
+        cas_err_wrap(&err, "Join failed");
+        cas_http_reply_err(req, &err);
+        return;
+    }
+    if (ev.collateral != NULL)
+        collateral = json_loadb(ev.collateral, ev.collateral_len, JSON_REJECT_DUPLICATES, NULL);
+    answer = json_pack("{s:{s:s, s:o}, s:o, s:o}", "evidence", "type", ev.type, "quote",
+                       b64_json(ev.quote, ev.quote_len), "collateral",
+                       collateral != NULL ? collateral : json_null(), "sealing_key",
+                       b64_json(key, klen));
+    cas_tee_evidence_release(&ev);
+    casd_audit(d, "casd.join", req->peer_key_hash, JOIN_CONFIG_ID,
+               answer != NULL ? CASD_AUDIT_OK : CASD_AUDIT_OTHER,
+               answer != NULL ? "ok: sealing key handed over" : "out of memory");
+    cas_http_reply_json(req, answer != NULL ? 200 : 500, answer);
+}
+
+void
+casd_handle_join(struct cas_http_req *req)
+{
+    struct casd *d = req->app;
+    struct cas_dcap_collateral col;
+    struct cas_dcap_verdict vd;
+    struct cas_attest_evidence ev;
+    struct cas_attest_decision dec;
+    uint8_t nonce[32], want_rd[64] = {0}, *quote = NULL;
+    size_t quote_len = 0;
+    const char *nonce_hex;
+    char failure[1024] = "";
+    json_t *body = NULL, *col_json, *msgs;
+
+    cas_dcap_collateral_init(&col);
+    if (!req->has_peer) {
+        refuse(req, 403, "Join refused", "a client certificate is required");
+        return;
+    }
+    if (!d->tee.measured) {
+        refuse(req, 503, "Join refused",
+               "this instance has not verified its own evidence, so it cannot judge another's");
+        return;
+    }
+    body = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    nonce_hex = json_string_value(json_object_get(body, "nonce"));
+    col_json = json_object_get(body, "collateral");
+    if (!json_is_object(body) || nonce_hex == NULL || strlen(nonce_hex) != 64 ||
+        !cas_hex_decode_exact(nonce_hex, 64, nonce, 32) || !quote_of(body, &quote, &quote_len) ||
+        (col_json != NULL && !json_is_object(col_json) && !json_is_null(col_json))) {
+        refuse(req, 400, "Invalid request",
+               "give {\"nonce\": <64 hex digits>, \"evidence\": {\"type\", \"quote\": <base64>}, "
+               "\"collateral\": {...} or null}");
+        goto out;
+    }
+    memcpy(want_rd, req->peer_key_hash, 32);
+    casd_evidence_check(d, quote, quote_len, json_is_object(col_json) ? col_json : NULL, want_rd,
+                        (int64_t)time(NULL), &col, &vd, &ev, failure, sizeof(failure));
+    cas_attest_peer(&d->tee.self, &ev, CAS_PEER_NEWCOMER, &dec);
+    if (dec.n > 0) {
+        casd_audit(d, "casd.join", req->peer_key_hash, JOIN_CONFIG_ID, CASD_AUDIT_DENIED,
+                   dec.problems[0]);
+        msgs = json_array();
+        json_array_append_new(msgs, json_string("Join of a new instance refused"));
+        for (unsigned i = 0; i < dec.n; i++)
+            json_array_append_new(msgs, json_string(dec.problems[i]));
+        cas_http_reply_json(req, 403, json_pack("{s:o}", "msg", msgs));
+        goto out;
+    }
+    hand_over(d, req, nonce);
+out:
+    cas_dcap_collateral_release(&col);
+    free(quote);
+    json_decref(body);
+}
+
+/* ---- the newcomer's side ---- */
+
+struct member {
+    char addr[ADDR_MAX];
+};
+
+struct members {
+    struct member m[MAX_MEMBERS];
+    size_t n;
+    const char *self;
+};
+
+static cas_rc
+read_member(const struct cas_row *row, void *arg, struct cas_err *err)
+{
+    struct members *ms = arg;
+    const char *id = cas_row_text(row, 0), *addr = cas_row_text(row, 1);
+
+    (void)err;
+    if (id == NULL || addr == NULL || strcmp(id, ms->self) == 0 || ms->n >= MAX_MEMBERS ||
+        strlen(addr) >= ADDR_MAX)
+        return CAS_OK;
+    (void)snprintf(ms->m[ms->n++].addr, ADDR_MAX, "%s", addr);
+    return CAS_OK;
+}
+
+/* What the newcomer sends and must find again in the answer. */
+struct ask {
+    EVP_PKEY *key;
+    X509 *cert;
+    X509 *root;
+    uint8_t key_hash[32];
+    uint8_t nonce[32];
+    char *body;
+};
+
+static void
+ask_release(struct ask *a)
+{
+    EVP_PKEY_free(a->key);
+    X509_free(a->cert);
+    X509_free(a->root);
+    free(a->body);
+}
+
+static cas_rc
+ask_new(struct casd *d, struct ask *a, struct cas_err *err)
+{
+    const struct cas_cert_spec spec = {CAS_CERT_TLS_CLIENT, "casd-join", NULL, 0, 0,
+                                       CAS_NOT_AFTER_NEVER};
+    struct cas_tee_evidence ev = {0};
+    uint8_t rd[64] = {0};
+    char nonce_hex[65];
+    json_t *collateral = NULL, *body;
+    cas_rc rc;
+
+    if ((rc = casd_identity_root_cert(d->store, &a->root, err)) != CAS_OK ||
+        (rc = cas_key_new_p256(&a->key, err)) != CAS_OK ||
+        (rc = cas_cert_issue(&spec, a->key, NULL, a->key, &a->cert, err)) != CAS_OK ||
+        (rc = cas_cert_key_hash(a->cert, a->key_hash, err)) != CAS_OK)
+        return rc;
+    if (RAND_bytes(a->nonce, sizeof(a->nonce)) != 1)
+        return cas_err_set(err, CAS_E_CRYPTO, "no random bytes for the join's nonce");
+    memcpy(rd, a->key_hash, 32);
+    pthread_mutex_lock(&d->tee.lock);
+    rc = cas_tee_provider_get_evidence(d->tee.provider, rd, &ev, err);
+    pthread_mutex_unlock(&d->tee.lock);
+    if (rc != CAS_OK)
+        return cas_err_wrap(err, "cannot make this instance's evidence");
+    if (ev.collateral != NULL)
+        collateral = json_loadb(ev.collateral, ev.collateral_len, JSON_REJECT_DUPLICATES, NULL);
+    cas_hex_encode(a->nonce, 32, nonce_hex);
+    body = json_pack("{s:s, s:{s:s, s:o}, s:o}", "nonce", nonce_hex, "evidence", "type", ev.type,
+                     "quote", b64_json(ev.quote, ev.quote_len), "collateral",
+                     collateral != NULL ? collateral : json_null());
+    cas_tee_evidence_release(&ev);
+    if (body == NULL || (a->body = json_dumps(body, JSON_COMPACT)) == NULL)
+        rc = cas_err_set(err, CAS_E_NOMEM, "out of memory for the join request");
+    json_decref(body);
+    return rc;
+}
+
+/* The 403's problems, one per line after the first. */
+static cas_rc
+refused(const char *addr, const json_t *answer, struct cas_err *err)
+{
+    const json_t *msgs = json_object_get(answer, "msg");
+    struct cas_buf b;
+    size_t i;
+    const json_t *m;
+    cas_rc rc;
+
+    cas_buf_init(&b, 16 * 1024);
+    json_array_foreach(msgs, i, m)
+    {
+        if (i > 0 && json_is_string(m))
+            cas_buf_addf(&b, "\n  %s", json_string_value(m));
+    }
+    rc = cas_err_set(err, CAS_E_DENIED, "the instance at '%s' refused this one:%s", addr,
+                     b.len > 0 ? b.buf : " (no reason given)");
+    cas_buf_release(&b);
+    return rc;
+}
+
+/* Checks the running instance's answer; CAS_OK: *key is its sealing key. */
+static cas_rc
+accept_answer(struct casd *d, const struct ask *a, const char *addr, const json_t *answer,
+              struct cas_secret **key, struct cas_err *err)
+{
+    struct cas_dcap_collateral col;
+    struct cas_dcap_verdict vd;
+    struct cas_attest_evidence ev;
+    struct cas_attest_decision dec;
+    uint8_t want_rd[64], *quote = NULL, raw[CAS_SEAL_KEY_LEN + 3];
+    size_t quote_len = 0, raw_len = 0;
+    const char *k = json_string_value(json_object_get(answer, "sealing_key"));
+    const json_t *col_json = json_object_get(answer, "collateral");
+    char failure[1024] = "";
+    cas_rc rc;
+
+    cas_dcap_collateral_init(&col);
+    if (!quote_of(answer, &quote, &quote_len) || k == NULL)
+        return cas_err_set(err, CAS_E_INVALID,
+                           "the instance at '%s' answered without evidence or key", addr);
+    if (!cas_binding_join(a->nonce, a->key_hash, a->root, want_rd)) {
+        free(quote);
+        return cas_err_set(err, CAS_E_CRYPTO, "cannot compute the expected report data");
+    }
+    casd_evidence_check(d, quote, quote_len, json_is_object(col_json) ? col_json : NULL, want_rd,
+                        (int64_t)time(NULL), &col, &vd, &ev, failure, sizeof(failure));
+    cas_attest_peer(&d->tee.self, &ev, CAS_PEER_SOURCE, &dec);
+    cas_dcap_collateral_release(&col);
+    free(quote);
+    if (dec.n > 0) {
+        struct cas_buf b;
+        cas_buf_init(&b, 16 * 1024);
+        for (unsigned i = 0; i < dec.n; i++)
+            cas_buf_addf(&b, "\n  %s", dec.problems[i]);
+        rc = cas_err_set(
+            err, CAS_E_DENIED,
+            "the instance at '%s' does not satisfy this CAS's own policy, so its key is "
+            "refused:%s",
+            addr, b.buf);
+        cas_buf_release(&b);
+        return rc;
+    }
+    if (!cas_b64_decode(k, strlen(k), raw, sizeof(raw), &raw_len, false) ||
+        raw_len != CAS_SEAL_KEY_LEN) {
+        OPENSSL_cleanse(raw, sizeof(raw));
+        return cas_err_set(err, CAS_E_INVALID, "the instance at '%s' sent a malformed key", addr);
+    }
+    rc = cas_secret_from(raw, raw_len, key, err);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    return rc;
+}
+
+/* One attempt: CAS_E_IO when the instance could not be reached (the caller tries the next). */
+static cas_rc
+ask_one(struct casd *d, const struct ask *a, const char *addr, struct cas_secret **key,
+        struct cas_err *err)
+{
+    struct cas_enclave_conn *c = NULL;
+    struct cas_secret *text = NULL;
+    char url[ADDR_MAX + 16];
+    long status = 0;
+    size_t len = 0;
+    json_t *answer = NULL;
+    cas_rc rc;
+
+    (void)snprintf(url, sizeof(url), "https://%s", addr);
+    if ((rc = cas_enclave_conn_new(url, a->root, a->key, a->cert, &c, err)) != CAS_OK)
+        return rc;
+    rc = cas_enclave_post(c, JOIN_PATH, a->body, strlen(a->body), &status, &text, err);
+    cas_enclave_conn_free(c);
+    if (rc != CAS_OK)
+        return rc == CAS_E_DENIED ? cas_err_set(err, CAS_E_IO,
+                                                "the instance at '%s' has no certificate of "
+                                                "this CAS's root for DNS:cas",
+                                                addr)
+                                  : rc;
+    answer = json_loadb((const char *)cas_secret_peek(text, &len), cas_secret_len(text),
+                        JSON_REJECT_DUPLICATES, NULL);
+    cas_secret_free(text);
+    if (status == 403)
+        rc = refused(addr, answer, err);
+    else if (status != 200 || !json_is_object(answer))
+        rc = cas_err_set(err, CAS_E_IO, "the instance at '%s' answered HTTP %ld", addr, status);
+    else
+        rc = accept_answer(d, a, addr, answer, key, err);
+    json_decref(answer);
+    return rc;
+}
+
+cas_rc
+casd_join(struct casd *d, const char *instance_id, struct cas_secret **key, struct cas_err *err)
+{
+    struct members ms = {.self = instance_id};
+    struct ask a = {0};
+    struct cas_tx *tx = NULL;
+    struct cas_buf tried;
+    cas_rc rc;
+
+    *key = NULL;
+    if (!d->tee.measured)
+        return cas_err_set(err, CAS_E_UNSUPPORTED,
+                           "this instance has not verified its own evidence, so it cannot judge "
+                           "the instance it would join");
+    if ((rc = cas_store_begin(d->store, CAS_TX_READ, &tx, err)) != CAS_OK)
+        return rc;
+    rc = cas_tx_exec(
+        tx, "SELECT instance, enclave_addr FROM cas_member ORDER BY seen_at DESC, instance", NULL,
+        0, read_member, &ms, NULL, err);
+    cas_tx_rollback(tx);
+    if (rc != CAS_OK)
+        return rc;
+    if (ms.n == 0)
+        return cas_err_set(err, CAS_E_IO,
+                           "no running instance of this CAS is listed in the database to join");
+    if ((rc = ask_new(d, &a, err)) != CAS_OK) {
+        ask_release(&a);
+        return rc;
+    }
+    cas_buf_init(&tried, 64 * 1024);
+    rc = CAS_E_IO;
+    for (size_t i = 0; i < ms.n; i++) {
+        struct cas_err one = {0};
+        char why[1024];
+        CAS_LOG(INFO, "casd.join_asking", CAS_LF_STR("instance_addr", ms.m[i].addr));
+        rc = ask_one(d, &a, ms.m[i].addr, key, &one);
+        if (rc == CAS_OK) {
+            CAS_LOG(INFO, "casd.joined", CAS_LF_STR("instance_addr", ms.m[i].addr));
+            break;
+        }
+        if (rc != CAS_E_IO) {
+            *err = one;
+            break;
+        }
+        cas_err_join(&one, why, sizeof(why));
+        cas_buf_addf(&tried, "%s%s", tried.len > 0 ? "; " : "", why);
+    }
+    if (rc == CAS_E_IO)
+        cas_err_set(err, CAS_E_IO, "no running instance of this CAS answered: %s", tried.buf);
+    cas_buf_release(&tried);
+    ask_release(&a);
+    return rc;
+}
