@@ -156,81 +156,104 @@ lock_data_dir(const char *dir, int *fd_out, struct cas_err *err)
     return CAS_OK;
 }
 
-/*
- * The sealing key: 32 random bytes in a 0600 file (api.md §2). A missing file is CAS_E_NOTFOUND,
- * unless the database is fresh: then a new key is made, and *pending says it is to be written
- * (save_sealing_key) once the CAS identity sealed under it is stored.
- */
-static cas_rc
-load_sealing_key(const char *dir, bool fresh_db, struct cas_secret **out, bool *pending,
-                 struct cas_err *err)
-{
-    char path[PATH_MAX];
-    struct stat st;
-    cas_rc rc;
-
-    *out = NULL;
-    *pending = false;
-    if (path_in(path, sizeof(path), dir, "sealing.key") != 0)
-        return cas_err_set(err, CAS_E_INVALID, "data directory path is too long");
-    if (lstat(path, &st) == 0) {
-        if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0)
-            return cas_err_set(err, CAS_E_DENIED,
-                               "sealing key '%s' must be a regular file of mode 0600", path);
-        if ((rc = cas_file_read_secret(path, 64, out, err)) != CAS_OK)
-            return rc;
-        if (cas_secret_len(*out) != CAS_SEAL_KEY_LEN) {
-            cas_secret_free(*out);
-            *out = NULL;
-            return cas_err_set(err, CAS_E_INVALID, "sealing key '%s' is not %d bytes", path,
-                               CAS_SEAL_KEY_LEN);
-        }
-        return CAS_OK;
-    }
-    if (!fresh_db)
-        return cas_err_set(err, CAS_E_NOTFOUND,
-                           "sealing key '%s' is missing but the database has data: restore the "
-                           "key file from its backup (without it nothing stored can be opened)",
-                           path);
-    *pending = true;
-    return cas_secret_random(CAS_SEAL_KEY_LEN, out, err);
-}
+/* How this start came by its sealing key. */
+enum key_source {
+    KEY_FILE,   /* DATA_DIR/sealing.key */
+    KEY_NEW,    /* made for a fresh database, written before anything is sealed under it */
+    KEY_JOINED, /* handed over by a running instance: written once it opened the CAS root */
+};
 
 static cas_rc
-save_sealing_key(const char *dir, const struct cas_secret *key, struct cas_err *err)
+save_sealing_key(const char *path, const struct cas_secret *key, struct cas_err *err)
 {
-    char path[PATH_MAX];
-
-    if (path_in(path, sizeof(path), dir, "sealing.key") != 0)
-        return cas_err_set(err, CAS_E_INVALID, "data directory path is too long");
     return cas_file_write_atomic(path, cas_secret_peek(key, NULL), CAS_SEAL_KEY_LEN, 0600, err);
 }
 
+/* DATA_DIR/sealing.key: 32 bytes, a regular file of mode 0600 (api.md §2). */
+static cas_rc
+read_sealing_key(const char *path, struct cas_secret **out, struct cas_err *err)
+{
+    struct stat st;
+    cas_rc rc;
+
+    if (lstat(path, &st) != 0)
+        return CAS_E_NOTFOUND;
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0)
+        return cas_err_set(err, CAS_E_DENIED,
+                           "sealing key '%s' must be a regular file of mode 0600", path);
+    if ((rc = cas_file_read_secret(path, 64, out, err)) != CAS_OK)
+        return rc;
+    if (cas_secret_len(*out) != CAS_SEAL_KEY_LEN) {
+        cas_secret_free(*out);
+        *out = NULL;
+        return cas_err_set(err, CAS_E_INVALID, "sealing key '%s' is not %d bytes", path,
+                           CAS_SEAL_KEY_LEN);
+    }
+    return CAS_OK;
+}
+
 /*
- * The sealing key of this CAS: the data directory's, a new one for a fresh database, or, on a
- * PostgreSQL database that already holds a CAS, the one a running instance hands over after
- * the attested join (join.h).
+ * The sealing key of this CAS: the data directory's; a new one for a fresh database; or, on a
+ * PostgreSQL database that already holds a CAS, the one a running instance hands over after the
+ * attested join (join.h). A data directory that has served a CAS (cas-chain.pem) on a database
+ * that holds none is refused: the database was emptied or replaced.
  */
 static cas_rc
-obtain_sealing_key(struct casd *d, const char *instance_id, struct cas_secret **key, bool *pending,
+obtain_sealing_key(struct casd *d, const char *instance_id, const char *key_path,
+                   const char *chain_path, struct cas_secret **key, enum key_source *src,
                    struct cas_err *err)
 {
     bool has_identity = false;
+    struct stat st;
     cas_rc rc;
 
+    *key = NULL;
+    *src = KEY_FILE;
     if ((rc = casd_identity_exists(d->store, &has_identity, err)) != CAS_OK)
         return rc;
-    rc = load_sealing_key(d->data_dir, !has_identity, key, pending, err);
-    if (rc != CAS_E_NOTFOUND || strcmp(cas_store_engine(d->store), "postgresql") != 0)
+    if (!has_identity && lstat(chain_path, &st) == 0)
+        return cas_err_set(err, CAS_E_CONFLICT,
+                           "the database holds no CAS, but this data directory served one "
+                           "('%s'): the database was emptied or replaced. Restore it from its "
+                           "backup, or remove the data directory to start a new CAS",
+                           chain_path);
+    if ((rc = read_sealing_key(key_path, key, err)) != CAS_E_NOTFOUND)
         return rc;
-    memset(err, 0, sizeof(*err));
+    if (!has_identity) {
+        *src = KEY_NEW;
+        if ((rc = cas_secret_random(CAS_SEAL_KEY_LEN, key, err)) != CAS_OK)
+            return rc;
+        return save_sealing_key(key_path, *key, err);
+    }
+    if (strcmp(cas_store_engine(d->store), "postgresql") != 0)
+        return cas_err_set(err, CAS_E_NOTFOUND,
+                           "sealing key '%s' is missing but the database has data: restore the "
+                           "key file from its backup (without it nothing stored can be opened)",
+                           key_path);
     CAS_LOG(INFO, "casd.joining",
-            CAS_LF_STR("why", "the database holds a CAS and this instance "
-                              "has no sealing key"));
+            CAS_LF_STR("why", "the database holds a CAS and this instance has no sealing key"));
+    *src = KEY_JOINED;
     if ((rc = casd_join(d, instance_id, key, err)) != CAS_OK)
         return cas_err_wrap(err, "cannot join the CAS in the database by attestation");
-    *pending = true;
     return CAS_OK;
+}
+
+/*
+ * After the identity failed to load: a key made for a fresh database that another instance
+ * initialised at the same moment sealed nothing; it is removed so the next start joins.
+ */
+static void
+explain_lost_race(struct casd *d, const char *key_path, enum key_source src, struct cas_err *err)
+{
+    bool has_identity = false;
+    struct cas_err e2 = {0};
+
+    if (src != KEY_NEW || casd_identity_exists(d->store, &has_identity, &e2) != CAS_OK ||
+        !has_identity)
+        return;
+    (void)unlink(key_path);
+    cas_err_wrap(err, "another instance initialised this CAS at the same moment; start again "
+                      "to join it");
 }
 
 /* A stable random id for this instance, kept in DATA_DIR/instance-id. */
@@ -311,12 +334,12 @@ main(int argc, char **argv)
     struct casd d = {0};
     struct cas_secret *sealing_key = NULL;
     struct cas_http_server *srv = NULL;
-    char db_path[PATH_MAX], chain_path[PATH_MAX], instance_id[34];
+    char db_path[PATH_MAX], chain_path[PATH_MAX], key_path[PATH_MAX], instance_id[34];
     const char *const *dns;
     size_t n_dns;
     int lock_fd = -1, status = 1, sig;
     sigset_t sigs;
-    bool key_pending = false;
+    enum key_source key_src = KEY_FILE;
     char member_addr[300];
 
     /* Rendered configurations and private-key values pass through jansson: wipe what it frees. */
@@ -364,7 +387,8 @@ main(int argc, char **argv)
         goto out;
     }
     if (path_in(db_path, sizeof(db_path), d.data_dir, "cas.db") != 0 ||
-        path_in(chain_path, sizeof(chain_path), d.data_dir, "cas-chain.pem") != 0) {
+        path_in(chain_path, sizeof(chain_path), d.data_dir, "cas-chain.pem") != 0 ||
+        path_in(key_path, sizeof(key_path), d.data_dir, "sealing.key") != 0) {
         fprintf(stderr, "casd: data directory path is too long\n");
         goto out;
     }
@@ -380,14 +404,19 @@ main(int argc, char **argv)
     }
     /* A database that already holds a CAS identity needs the sealing key it was made with. */
     if (load_instance_id(d.data_dir, instance_id, &err) != CAS_OK ||
-        obtain_sealing_key(&d, instance_id, &sealing_key, &key_pending, &err) != CAS_OK) {
+        obtain_sealing_key(&d, instance_id, key_path, chain_path, &sealing_key, &key_src, &err) !=
+            CAS_OK) {
         status = fail("cannot start", &err);
         goto out;
     }
     d.sealing_key = sealing_key;
     if (casd_identity_load(d.store, sealing_key, instance_id, dns, n_dns, time(NULL), &d.identity,
-                           &err) != CAS_OK ||
-        (key_pending && save_sealing_key(d.data_dir, sealing_key, &err) != CAS_OK) ||
+                           &err) != CAS_OK) {
+        explain_lost_race(&d, key_path, key_src, &err);
+        status = fail("cannot set up the CAS identity", &err);
+        goto out;
+    }
+    if ((key_src == KEY_JOINED && save_sealing_key(key_path, sealing_key, &err) != CAS_OK) ||
         cas_file_write_atomic(chain_path, d.identity.chain_pem, strlen(d.identity.chain_pem), 0644,
                               &err) != CAS_OK) {
         status = fail("cannot set up the CAS identity", &err);

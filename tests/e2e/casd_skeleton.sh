@@ -119,6 +119,19 @@ grep -q "cas_key_hash=\"$hash\"" "$T/casd2.log" || fail "CAS key hash changed on
 stop_pid "$CASD_PID"
 pass "restart keeps the CA"
 
+# 9b. An emptied database is detected, never silently replaced by a new CAS.
+mv "$H/cas-data/cas.db" "$T/cas.db.saved"
+rm -f "$H/cas-data/cas.db-wal" "$H/cas-data/cas.db-shm"
+st=0
+(cd "$H" && exec casd) >"$T/emptied.log" 2>&1 || st=$?
+[ "$st" = 1 ] || fail "casd on an emptied database exited $st"
+grep -q "the database holds no CAS, but this data directory served one" "$T/emptied.log" ||
+  fail "casd on an emptied database said: $(cat "$T/emptied.log")"
+cmp -s "$CH" "$T/chain-before.pem" || fail "cas-chain.pem changed on an emptied database"
+rm -f "$H/cas-data/cas.db"*
+mv "$T/cas.db.saved" "$H/cas-data/cas.db"
+pass "an emptied database is refused: $(tail -1 "$T/emptied.log")"
+
 # 10. --version and --help.
 casd --version | grep -Eq '^casd 0\.1\.0 \([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\)$' ||
   fail "casd --version format"
