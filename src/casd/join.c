@@ -13,6 +13,7 @@
 #include "attest/peer.h"
 #include "casd.h"
 #include "client/enclave.h"
+#include "client/joinmsg.h"
 #include "crypto/binding.h"
 #include "crypto/pki.h"
 #include "crypto/seal.h"
@@ -101,26 +102,6 @@ b64_json(const uint8_t *p, size_t n)
     return j;
 }
 
-/* evidence.quote of a request or answer, decoded into a new buffer. */
-static bool
-quote_of(const json_t *msg, uint8_t **quote, size_t *len)
-{
-    const json_t *ev = json_object_get(msg, "evidence");
-    const char *q = json_string_value(json_object_get(ev, "quote"));
-    size_t qlen = q != NULL ? strlen(q) : 0;
-
-    *quote = NULL;
-    if (q == NULL || qlen > 4 * CAS_DCAP_QUOTE_MAX / 3 + 4 ||
-        (*quote = cas_malloc(qlen + 1)) == NULL)
-        return false;
-    if (!cas_b64_decode(q, qlen, *quote, qlen + 1, len, false)) {
-        free(*quote);
-        *quote = NULL;
-        return false;
-    }
-    return true;
-}
-
 /* ---- the running instance's side ---- */
 
 static void
@@ -173,17 +154,16 @@ void
 casd_handle_join(struct cas_http_req *req)
 {
     struct casd *d = req->app;
+    struct cas_join_msg m;
     struct cas_dcap_collateral col;
     struct cas_dcap_verdict vd;
     struct cas_attest_evidence ev;
     struct cas_attest_decision dec;
-    uint8_t nonce[32], want_rd[64] = {0}, *quote = NULL;
-    size_t quote_len = 0;
-    const char *nonce_hex;
+    struct cas_err err = {0};
+    uint8_t want_rd[64] = {0};
     char failure[1024] = "";
-    json_t *body = NULL, *col_json, *msgs;
+    json_t *msgs;
 
-    cas_dcap_collateral_init(&col);
     if (!req->has_peer) {
         refuse(req, 403, "Join refused", "a client certificate is required");
         return;
@@ -193,20 +173,14 @@ casd_handle_join(struct cas_http_req *req)
                "this instance has not verified its own evidence, so it cannot judge another's");
         return;
     }
-    body = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
-    nonce_hex = json_string_value(json_object_get(body, "nonce"));
-    col_json = json_object_get(body, "collateral");
-    if (!json_is_object(body) || nonce_hex == NULL || strlen(nonce_hex) != 64 ||
-        !cas_hex_decode_exact(nonce_hex, 64, nonce, 32) || !quote_of(body, &quote, &quote_len) ||
-        (col_json != NULL && !json_is_object(col_json) && !json_is_null(col_json))) {
-        refuse(req, 400, "Invalid request",
-               "give {\"nonce\": <64 hex digits>, \"evidence\": {\"type\", \"quote\": <base64>}, "
-               "\"collateral\": {...} or null}");
-        goto out;
+    if (cas_join_request_parse(req->body, req->body_len, &m, &err) != CAS_OK) {
+        refuse(req, 400, "Invalid request", cas_err_get(&err, 0));
+        return;
     }
+    cas_dcap_collateral_init(&col);
     memcpy(want_rd, req->peer_key_hash, 32);
-    casd_evidence_check(d, quote, quote_len, json_is_object(col_json) ? col_json : NULL, want_rd,
-                        (int64_t)time(NULL), &col, &vd, &ev, failure, sizeof(failure));
+    casd_evidence_check(d, m.quote, m.quote_len, m.collateral, want_rd, (int64_t)time(NULL), &col,
+                        &vd, &ev, failure, sizeof(failure));
     cas_attest_peer(&d->tee.self, &ev, CAS_PEER_NEWCOMER, &dec);
     if (dec.n > 0) {
         casd_audit(d, "casd.join", req->peer_key_hash, JOIN_CONFIG_ID, CASD_AUDIT_DENIED,
@@ -216,13 +190,11 @@ casd_handle_join(struct cas_http_req *req)
         for (unsigned i = 0; i < dec.n; i++)
             json_array_append_new(msgs, json_string(dec.problems[i]));
         cas_http_reply_json(req, 403, json_pack("{s:o}", "msg", msgs));
-        goto out;
+    } else {
+        hand_over(d, req, m.nonce);
     }
-    hand_over(d, req, nonce);
-out:
     cas_dcap_collateral_release(&col);
-    free(quote);
-    json_decref(body);
+    cas_join_msg_release(&m);
 }
 
 /* ---- the newcomer's side ---- */
@@ -331,53 +303,45 @@ refused(const char *addr, const json_t *answer, struct cas_err *err)
 
 /* Checks the running instance's answer; CAS_OK: *key is its sealing key. */
 static cas_rc
-accept_answer(struct casd *d, const struct ask *a, const char *addr, const json_t *answer,
+accept_answer(struct casd *d, const struct ask *a, const char *addr, const void *text, size_t len,
               struct cas_secret **key, struct cas_err *err)
 {
+    struct cas_join_msg m;
     struct cas_dcap_collateral col;
     struct cas_dcap_verdict vd;
     struct cas_attest_evidence ev;
     struct cas_attest_decision dec;
-    uint8_t want_rd[64], *quote = NULL, raw[CAS_SEAL_KEY_LEN + 3];
-    size_t quote_len = 0, raw_len = 0;
-    const char *k = json_string_value(json_object_get(answer, "sealing_key"));
-    const json_t *col_json = json_object_get(answer, "collateral");
+    uint8_t want_rd[64];
     char failure[1024] = "";
+    struct cas_buf b;
     cas_rc rc;
 
-    cas_dcap_collateral_init(&col);
-    if (!quote_of(answer, &quote, &quote_len) || k == NULL)
-        return cas_err_set(err, CAS_E_INVALID,
-                           "the instance at '%s' answered without evidence or key", addr);
+    if ((rc = cas_join_answer_parse(text, len, &m, err)) != CAS_OK)
+        return cas_err_wrap(err, "the instance at '%s' answered an invalid join", addr);
     if (!cas_binding_join(a->nonce, a->key_hash, a->root, want_rd)) {
-        free(quote);
+        cas_join_msg_release(&m);
         return cas_err_set(err, CAS_E_CRYPTO, "cannot compute the expected report data");
     }
-    casd_evidence_check(d, quote, quote_len, json_is_object(col_json) ? col_json : NULL, want_rd,
-                        (int64_t)time(NULL), &col, &vd, &ev, failure, sizeof(failure));
+    cas_dcap_collateral_init(&col);
+    casd_evidence_check(d, m.quote, m.quote_len, m.collateral, want_rd, (int64_t)time(NULL), &col,
+                        &vd, &ev, failure, sizeof(failure));
     cas_attest_peer(&d->tee.self, &ev, CAS_PEER_SOURCE, &dec);
     cas_dcap_collateral_release(&col);
-    free(quote);
-    if (dec.n > 0) {
-        struct cas_buf b;
-        cas_buf_init(&b, 16 * 1024);
-        for (unsigned i = 0; i < dec.n; i++)
-            cas_buf_addf(&b, "\n  %s", dec.problems[i]);
-        rc = cas_err_set(
-            err, CAS_E_DENIED,
-            "the instance at '%s' does not satisfy this CAS's own policy, so its key is "
-            "refused:%s",
-            addr, b.buf);
-        cas_buf_release(&b);
-        return rc;
+    if (dec.n == 0) {
+        *key = m.sealing_key;
+        m.sealing_key = NULL;
+        cas_join_msg_release(&m);
+        return CAS_OK;
     }
-    if (!cas_b64_decode(k, strlen(k), raw, sizeof(raw), &raw_len, false) ||
-        raw_len != CAS_SEAL_KEY_LEN) {
-        OPENSSL_cleanse(raw, sizeof(raw));
-        return cas_err_set(err, CAS_E_INVALID, "the instance at '%s' sent a malformed key", addr);
-    }
-    rc = cas_secret_from(raw, raw_len, key, err);
-    OPENSSL_cleanse(raw, sizeof(raw));
+    cas_join_msg_release(&m);
+    cas_buf_init(&b, 16 * 1024);
+    for (unsigned i = 0; i < dec.n; i++)
+        cas_buf_addf(&b, "\n  %s", dec.problems[i]);
+    rc = cas_err_set(err, CAS_E_DENIED,
+                     "the instance at '%s' does not satisfy this CAS's own policy, so its key is "
+                     "refused:%s",
+                     addr, b.buf != NULL ? b.buf : "");
+    cas_buf_release(&b);
     return rc;
 }
 
@@ -405,16 +369,18 @@ ask_one(struct casd *d, const struct ask *a, const char *addr, struct cas_secret
                                                 "this CAS's root for DNS:cas",
                                                 addr)
                                   : rc;
-    answer = json_loadb((const char *)cas_secret_peek(text, &len), cas_secret_len(text),
-                        JSON_REJECT_DUPLICATES, NULL);
-    cas_secret_free(text);
-    if (status == 403)
+    if (status == 200) {
+        const uint8_t *p = cas_secret_peek(text, &len);
+        rc = accept_answer(d, a, addr, p, cas_secret_len(text), key, err);
+    } else if (status == 403) {
+        answer = json_loadb((const char *)cas_secret_peek(text, &len), cas_secret_len(text),
+                            JSON_REJECT_DUPLICATES, NULL);
         rc = refused(addr, answer, err);
-    else if (status != 200 || !json_is_object(answer))
+        json_decref(answer);
+    } else {
         rc = cas_err_set(err, CAS_E_IO, "the instance at '%s' answered HTTP %ld", addr, status);
-    else
-        rc = accept_answer(d, a, addr, answer, key, err);
-    json_decref(answer);
+    }
+    cas_secret_free(text);
     return rc;
 }
 
