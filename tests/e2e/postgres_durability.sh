@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # postgres_durability.sh - nothing acknowledged is lost (issue 9): two casd instances on the
-# test's own PostgreSQL take a stream of session creations, one is killed with SIGKILL in the
+# test's own PostgreSQL (B joined A by attestation) take a stream of session creations, one is killed with SIGKILL in the
 # middle, every creation either instance acknowledged is present afterwards, and the other never
 # stops serving. Then backup and restore: pg_dump into a fresh database, a casd on it with the
 # same sealing key serves the same values.
@@ -13,8 +13,6 @@ PA=$(free_port); QA=$(free_port); PB=$(free_port); QB=$(free_port)
 start_casd a "$T/a" --database "$PG_URI" --listen 127.0.0.1:$PA --enclave-listen 127.0.0.1:$QA
 wait_health "$T/a/cas-data/cas-chain.pem" $PA
 pid_a=$CASD_PID
-mkdir -p "$T/b/cas-data" && chmod 700 "$T/b/cas-data"
-cp "$T/a/cas-data/sealing.key" "$T/b/cas-data/sealing.key"
 start_casd b "$T/b" --database "$PG_URI" --listen 127.0.0.1:$PB --enclave-listen 127.0.0.1:$QB
 wait_health "$T/b/cas-data/cas-chain.pem" $PB
 cas self show >/dev/null

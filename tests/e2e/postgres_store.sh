@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # postgres_store.sh - casd on PostgreSQL (the store's second engine): the test starts its own
 # PostgreSQL on loopback, two casd instances share it (the sealing key copied by hand, as an
-# operator would before the attested join of issue 9 exists), a session created through one is
-# read and its public value served through the other, both present chains of the same CAS root,
-# and concurrent updates through both from one predecessor have exactly one winner each time.
+# operator restoring from a backup would; e2e.postgres_join covers the attested join), a
+# session created through one is read and its public value served through the other, both
+# present chains of the same CAS root, and concurrent updates through both from one predecessor have exactly one winner each time.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
