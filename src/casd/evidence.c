@@ -53,20 +53,20 @@ casd_evidence_check(struct casd *d, const uint8_t *quote, size_t len, const json
 }
 
 void
-casd_audit(struct casd *d, const char *ev, const uint8_t caller[32], const char *config_id,
-           enum casd_outcome o, const char *verdict)
+casd_audit(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
+           const char *config_id, enum casd_outcome o, const char *verdict)
 {
+    atomic_ulong *count[2][3] = {{&d->attest_ok, &d->attest_denied, &d->attest_other},
+                                 {&d->join_ok, &d->join_denied, &d->join_other}};
     char kh[51];
     struct cas_tx *tx = NULL;
     struct cas_err err = {0};
     struct cas_param p[4];
 
     cas_keyhash_to_b58(caller, kh);
-    atomic_fetch_add(o == CASD_AUDIT_OK       ? &d->attest_ok
-                     : o == CASD_AUDIT_DENIED ? &d->attest_denied
-                                              : &d->attest_other,
-                     1);
-    CAS_LOG(INFO, ev, CAS_LF_STR("config_id", config_id), CAS_LF_STR("caller", kh),
+    atomic_fetch_add(count[kind][o], 1);
+    CAS_LOG(INFO, kind == CASD_AUDIT_JOIN ? "casd.join" : "casd.service_attestation",
+            CAS_LF_STR("config_id", config_id), CAS_LF_STR("caller", kh),
             CAS_LF_STR("verdict", verdict));
     p[0] = CAS_PINT(time(NULL));
     p[1] = CAS_PTEXT(kh);

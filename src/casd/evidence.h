@@ -29,9 +29,13 @@ void casd_evidence_check(struct casd *d, const uint8_t *quote, size_t len, const
                          size_t cap);
 
 enum casd_outcome { CASD_AUDIT_OK, CASD_AUDIT_DENIED, CASD_AUDIT_OTHER };
+enum casd_audit_kind {
+    CASD_AUDIT_SERVICE, /* a service attestation: ev=casd.service_attestation */
+    CASD_AUDIT_JOIN,    /* an instance asking to join: ev=casd.join */
+};
 
-/* Logs (event `ev`) and stores one audit record, and counts it for /metrics. */
-void casd_audit(struct casd *d, const char *ev, const uint8_t caller[32], const char *config_id,
-                enum casd_outcome o, const char *verdict);
+/* Logs and stores one audit record, and counts it for /metrics. */
+void casd_audit(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
+                const char *config_id, enum casd_outcome o, const char *verdict);
 
 #endif

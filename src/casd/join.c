@@ -144,7 +144,7 @@ hand_over(struct casd *d, struct cas_http_req *req, const uint8_t nonce[32])
                        collateral != NULL ? collateral : json_null(), "sealing_key",
                        b64_json(key, klen));
     cas_tee_evidence_release(&ev);
-    casd_audit(d, "casd.join", req->peer_key_hash, JOIN_CONFIG_ID,
+    casd_audit(d, CASD_AUDIT_JOIN, req->peer_key_hash, JOIN_CONFIG_ID,
                answer != NULL ? CASD_AUDIT_OK : CASD_AUDIT_OTHER,
                answer != NULL ? "ok: sealing key handed over" : "out of memory");
     cas_http_reply_json(req, answer != NULL ? 200 : 500, answer);
@@ -183,7 +183,7 @@ casd_handle_join(struct cas_http_req *req)
                         &vd, &ev, failure, sizeof(failure));
     cas_attest_peer(&d->tee.self, &ev, CAS_PEER_NEWCOMER, &dec);
     if (dec.n > 0) {
-        casd_audit(d, "casd.join", req->peer_key_hash, JOIN_CONFIG_ID, CASD_AUDIT_DENIED,
+        casd_audit(d, CASD_AUDIT_JOIN, req->peer_key_hash, JOIN_CONFIG_ID, CASD_AUDIT_DENIED,
                    dec.problems[0]);
         msgs = json_array();
         json_array_append_new(msgs, json_string("Join of a new instance refused"));

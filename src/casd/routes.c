@@ -118,6 +118,11 @@ metrics(struct cas_http_req *req)
                  "cas_attestations_total{verdict=\"ok\"} %lu\n"
                  "cas_attestations_total{verdict=\"denied\"} %lu\n"
                  "cas_attestations_total{verdict=\"other\"} %lu\n"
+                 "# HELP cas_joins_total Instances asking this one to join, by verdict.\n"
+                 "# TYPE cas_joins_total counter\n"
+                 "cas_joins_total{verdict=\"ok\"} %lu\n"
+                 "cas_joins_total{verdict=\"denied\"} %lu\n"
+                 "cas_joins_total{verdict=\"other\"} %lu\n"
                  "# HELP cas_session_changes_total Sessions created, updated and deleted.\n"
                  "# TYPE cas_session_changes_total counter\n"
                  "cas_session_changes_total{op=\"created\"} %lu\n"
@@ -127,9 +132,10 @@ metrics(struct cas_http_req *req)
                  "# TYPE cas_database_errors_total counter\n"
                  "cas_database_errors_total %lu\n",
                  atomic_load(&d->attest_ok), atomic_load(&d->attest_denied),
-                 atomic_load(&d->attest_other), atomic_load(&d->sessions_created),
-                 atomic_load(&d->sessions_updated), atomic_load(&d->sessions_deleted),
-                 atomic_load(&d->db_errors));
+                 atomic_load(&d->attest_other), atomic_load(&d->join_ok),
+                 atomic_load(&d->join_denied), atomic_load(&d->join_other),
+                 atomic_load(&d->sessions_created), atomic_load(&d->sessions_updated),
+                 atomic_load(&d->sessions_deleted), atomic_load(&d->db_errors));
     if (sessions >= 0)
         cas_buf_addf(&b,
                      "# HELP cas_sessions Sessions stored (current versions).\n"
