@@ -23,6 +23,7 @@
 
 #include "cas/version.h"
 #include "client/enclave.h"
+#include "client/evjson.h"
 #include "client/https.h"
 #include "crypto/pki.h"
 #include "run.h"
@@ -298,16 +299,6 @@ prepare(struct run *r, struct cas_err *err)
     return CAS_OK;
 }
 
-static json_t *
-b64_string(const uint8_t *p, size_t n)
-{
-    char *text = cas_b64_alloc(p, n, false);
-    json_t *s = text != NULL ? json_string(text) : NULL;
-
-    cas_wipe_free(text);
-    return s;
-}
-
 static cas_rc
 post_json(struct run *r, const char *path, json_t *body, long *status, struct cas_secret **answer,
           struct cas_err *err)
@@ -342,14 +333,11 @@ attest(struct run *r, long *status, struct cas_secret **answer, struct cas_err *
     } else {
         token = json_null();
     }
-    if (r->ev.collateral == NULL) {
-        collateral = json_null(); /* hardware evidence: casd fetches the collateral */
-    } else if ((collateral = json_loadb(r->ev.collateral, r->ev.collateral_len, 0, NULL)) == NULL) {
+    /* Hardware evidence goes with null collateral: casd fetches it. */
+    if ((rc = cas_evidence_to_json(&r->ev, &evidence, &collateral, err)) != CAS_OK) {
         json_decref(token);
-        return cas_err_set(err, CAS_E_INTERNAL, "the simulator's collateral is not JSON");
+        return rc;
     }
-    evidence = json_pack("{s:s, s:o}", "type", r->ev.type, "quote",
-                         b64_string(r->ev.quote, r->ev.quote_len));
     body = json_pack("{s:s, s:o, s:o, s:o, s:[]}", "config_id", r->set.config_id, "evidence",
                      evidence, "collateral", collateral, "access_token", token, "features");
     return post_json(r, "/v1/service/attest", body, status, answer, err);
@@ -374,7 +362,7 @@ render(struct run *r, long *status, struct cas_secret **answer, struct cas_err *
         const uint8_t *bytes = cas_secret_peek(content, &n);
 
         json_array_append_new(
-            list, json_pack("{s:s, s:o}", "path", path, "content", b64_string(bytes, n)));
+            list, json_pack("{s:s, s:o}", "path", path, "content", cas_json_b64(bytes, n)));
         cas_secret_free(content);
         content = NULL;
     }

@@ -13,6 +13,7 @@
 #include "attest/peer.h"
 #include "casd.h"
 #include "client/enclave.h"
+#include "client/evjson.h"
 #include "client/joinmsg.h"
 #include "crypto/binding.h"
 #include "crypto/pki.h"
@@ -92,16 +93,6 @@ casd_member_address(const char *listen, char *out, size_t cap)
 
 /* ---- shared ---- */
 
-static json_t *
-b64_json(const uint8_t *p, size_t n)
-{
-    char *text = cas_b64_alloc(p, n, false);
-    json_t *j = text != NULL ? json_string(text) : NULL;
-
-    cas_wipe_free(text);
-    return j;
-}
-
 /* ---- the running instance's side ---- */
 
 static void
@@ -121,7 +112,7 @@ hand_over(struct casd *d, struct cas_http_req *req, const uint8_t nonce[32])
     uint8_t rd[64];
     size_t klen = 0;
     const uint8_t *key = cas_secret_peek(d->sealing_key, &klen);
-    json_t *answer, *collateral = NULL;
+    json_t *answer, *evidence = NULL, *collateral = NULL;
     cas_rc rc;
 
     if (!cas_binding_join(nonce, req->peer_key_hash, d->identity.root, rd)) {
@@ -137,13 +128,15 @@ hand_over(struct casd *d, struct cas_http_req *req, const uint8_t nonce[32])
         cas_http_reply_err(req, &err);
         return;
     }
-    if (ev.collateral != NULL)
-        collateral = json_loadb(ev.collateral, ev.collateral_len, JSON_REJECT_DUPLICATES, NULL);
-    answer = json_pack("{s:{s:s, s:o}, s:o, s:o}", "evidence", "type", ev.type, "quote",
-                       b64_json(ev.quote, ev.quote_len), "collateral",
-                       collateral != NULL ? collateral : json_null(), "sealing_key",
-                       b64_json(key, klen));
+    rc = cas_evidence_to_json(&ev, &evidence, &collateral, &err);
     cas_tee_evidence_release(&ev);
+    if (rc != CAS_OK) {
+        cas_err_wrap(&err, "Join failed");
+        cas_http_reply_err(req, &err);
+        return;
+    }
+    answer = json_pack("{s:o, s:o, s:o}", "evidence", evidence, "collateral", collateral,
+                       "sealing_key", cas_json_b64(key, klen));
     casd_audit(d, CASD_AUDIT_JOIN, req->peer_key_hash, JOIN_CONFIG_ID,
                answer != NULL ? CASD_AUDIT_OK : CASD_AUDIT_OTHER,
                answer != NULL ? "ok: sealing key handed over" : "out of memory");
@@ -250,7 +243,7 @@ ask_new(struct casd *d, struct ask *a, struct cas_err *err)
     struct cas_tee_evidence ev = {0};
     uint8_t rd[64] = {0};
     char nonce_hex[65];
-    json_t *collateral = NULL, *body;
+    json_t *evidence = NULL, *collateral = NULL, *body;
     cas_rc rc;
 
     if ((rc = casd_identity_root_cert(d->store, &a->root, err)) != CAS_OK ||
@@ -266,13 +259,13 @@ ask_new(struct casd *d, struct ask *a, struct cas_err *err)
     pthread_mutex_unlock(&d->tee.lock);
     if (rc != CAS_OK)
         return cas_err_wrap(err, "cannot make this instance's evidence");
-    if (ev.collateral != NULL)
-        collateral = json_loadb(ev.collateral, ev.collateral_len, JSON_REJECT_DUPLICATES, NULL);
-    cas_hex_encode(a->nonce, 32, nonce_hex);
-    body = json_pack("{s:s, s:{s:s, s:o}, s:o}", "nonce", nonce_hex, "evidence", "type", ev.type,
-                     "quote", b64_json(ev.quote, ev.quote_len), "collateral",
-                     collateral != NULL ? collateral : json_null());
+    rc = cas_evidence_to_json(&ev, &evidence, &collateral, err);
     cas_tee_evidence_release(&ev);
+    if (rc != CAS_OK)
+        return rc;
+    cas_hex_encode(a->nonce, 32, nonce_hex);
+    body = json_pack("{s:s, s:o, s:o}", "nonce", nonce_hex, "evidence", evidence, "collateral",
+                     collateral);
     if (body == NULL || (a->body = json_dumps(body, JSON_COMPACT)) == NULL)
         rc = cas_err_set(err, CAS_E_NOMEM, "out of memory for the join request");
     json_decref(body);

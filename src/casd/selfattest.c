@@ -15,6 +15,7 @@
 
 #include "cas/version.h"
 #include "casd.h"
+#include "client/evjson.h"
 #include "crypto/binding.h"
 #include "crypto/pki.h"
 #include "dcap/verify.h"
@@ -187,16 +188,6 @@ parse_nonce(const char *query, uint8_t *nonce, size_t *len)
     return true;
 }
 
-static json_t *
-b64_string(const uint8_t *p, size_t n)
-{
-    char *text = cas_b64_alloc(p, n, false);
-    json_t *j = text != NULL ? json_string(text) : NULL;
-
-    cas_wipe_free(text);
-    return j;
-}
-
 void
 casd_handle_attest(struct cas_http_req *req)
 {
@@ -206,7 +197,7 @@ casd_handle_attest(struct cas_http_req *req)
     uint8_t nonce[NONCE_MAX], rd[64];
     size_t nonce_len = 0;
     char *leaf_pem = NULL;
-    json_t *collateral = NULL, *answer;
+    json_t *evidence = NULL, *collateral = NULL, *answer;
     X509 *leaf;
     cas_rc rc;
 
@@ -239,14 +230,17 @@ casd_handle_attest(struct cas_http_req *req)
         free(leaf_pem);
         return;
     }
-    if (ev.collateral != NULL)
-        collateral = json_loadb(ev.collateral, ev.collateral_len, JSON_REJECT_DUPLICATES, NULL);
-    answer = json_pack("{s:s, s:s, s:s, s:{s:s, s:o}, s:o, s:s, s:s, s:s}", "version", CAS_VERSION,
-                       "build_time", CAS_BUILD_TIME, "tee", d->tee_name, "evidence", "type",
-                       ev.type, "quote", b64_string(ev.quote, ev.quote_len), "collateral",
-                       collateral != NULL ? collateral : json_null(), "cas_certificate",
-                       d->identity.chain_pem, "tls_certificate", leaf_pem, "cas_key_hash",
-                       d->identity.key_hash_b58);
+    if (cas_evidence_to_json(&ev, &evidence, &collateral, &err) != CAS_OK) {
+        cas_tee_evidence_release(&ev);
+        free(leaf_pem);
+        cas_err_wrap(&err, "Failed to attest the CAS");
+        cas_http_reply_err(req, &err);
+        return;
+    }
+    answer = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s}", "version", CAS_VERSION,
+                       "build_time", CAS_BUILD_TIME, "tee", d->tee_name, "evidence", evidence,
+                       "collateral", collateral, "cas_certificate", d->identity.chain_pem,
+                       "tls_certificate", leaf_pem, "cas_key_hash", d->identity.key_hash_b58);
     cas_http_reply_json(req, answer != NULL ? 200 : 500, answer);
     cas_tee_evidence_release(&ev);
     free(leaf_pem);
