@@ -29,6 +29,7 @@ struct casd {
     const struct cas_secret *sealing_key; /* values at rest are sealed under it */
     const char *collateral_dir;           /* collateral of hardware evidence, or NULL */
     struct cas_http_server *srv;          /* for /metrics */
+    struct cas_session_cache *policies;   /* parsed session versions (casd_policy_cache_new) */
     bool metrics;                         /* GET /metrics is on */
     /* Counters for /metrics (atomic: every worker adds). */
     atomic_ulong attest_ok, attest_denied, attest_other;
@@ -42,6 +43,11 @@ struct cas_policy;
 /* Opens (unseals) and parses a stored session version; *yaml (optional) gets its text. */
 cas_rc casd_session_open(struct casd *d, const struct cas_session_row *row, struct cas_policy **p,
                          struct cas_secret **yaml, struct cas_err *err) CAS_MUST_CHECK;
+
+/* Parsed session versions, validated against the database on every use (service.c). */
+#define CASD_POLICY_CACHE_MAX 256
+struct cas_session_cache;
+struct cas_session_cache *casd_policy_cache_new(struct casd *d);
 
 /* Whether exporter's secret `theirs` is exported to importer (by session or namespace); a pin
  * on the importer that does not equal importer_hash (NULL: not checked) clears *pin_ok. */

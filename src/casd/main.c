@@ -21,6 +21,7 @@
 #include "casd.h"
 #include "crypto/seal.h"
 #include "crypto/tls.h"
+#include "store/session_cache.h"
 #include "store/store.h"
 #include "tee/sim.h"
 #include "util/alloc.h"
@@ -341,6 +342,10 @@ main(int argc, char **argv)
         goto out;
     }
     d.sealing_key = sealing_key;
+    if ((d.policies = casd_policy_cache_new(&d)) == NULL) {
+        fprintf(stderr, "casd: out of memory\n");
+        goto out;
+    }
     d.collateral_dir = cas_config_get(&cfg, "collateral_dir");
     d.metrics = cas_config_get_switch(&cfg, "metrics");
     if (casd_identity_load(d.store, sealing_key, instance_id, dns, n_dns, time(NULL), &d.identity,
@@ -410,6 +415,7 @@ main(int argc, char **argv)
     status = 0;
 out:
     cas_http_server_free(srv);
+    cas_session_cache_free(d.policies);
     cas_store_close(d.store);
     if (status == 0)
         CAS_LOG(INFO, "casd.stopped", CAS_LF_STR("database", "closed"));

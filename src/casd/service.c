@@ -24,6 +24,7 @@
 #include "policy/placeholder.h"
 #include "policy/policy.h"
 #include "secrets/secrets.h"
+#include "store/session_cache.h"
 #include "store/sessions.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -329,6 +330,30 @@ audit(struct casd *d, const uint8_t caller[32], const char *config_id, enum outc
     }
 }
 
+/* ---- parsed policies ---- */
+
+static cas_rc
+build_policy(const struct cas_session_row *row, void *arg, void **obj, struct cas_err *err)
+{
+    struct cas_policy *p = NULL;
+    cas_rc rc = casd_session_open(arg, row, &p, NULL, err);
+
+    *obj = p;
+    return rc;
+}
+
+static void
+drop_policy(void *obj)
+{
+    cas_policy_free(obj);
+}
+
+struct cas_session_cache *
+casd_policy_cache_new(struct casd *d)
+{
+    return cas_session_cache_new(CASD_POLICY_CACHE_MAX, build_policy, drop_policy, d);
+}
+
 /* ---- attest ---- */
 
 static void
@@ -469,8 +494,10 @@ casd_handle_service_attest(struct cas_http_req *req)
 {
     struct casd *d = req->app;
     struct attest_req a = {0};
-    struct cas_session_row cur = {0};
-    struct cas_policy *p = NULL;
+    struct cas_session_ref *ref = NULL;
+    const struct cas_policy *p = NULL;
+    const void *obj = NULL;
+    char cur_hash[65] = "";
     struct cas_tx *tx = NULL;
     struct cas_err err = {0};
     struct cas_dcap_collateral col;
@@ -503,16 +530,18 @@ casd_handle_service_attest(struct cas_http_req *req)
         goto out;
     }
     (void)snprintf(first, sizeof(first), "Attestation of service '%s' failed", a.config_id);
+    /* The current version is asked of the database every time; only its unsealing and parsing
+     * are saved when another attestation already built that very version. */
     if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, a.session, &cur, &found, &err) != CAS_OK)
+        cas_session_cache_current(d->policies, tx, a.session, cur_hash, &obj, &ref, &found, &err) !=
+            CAS_OK)
         goto fail;
     if (!found) {
         reply_msg(req, 404, "Session not found", NULL);
         audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "session not found");
         goto out;
     }
-    if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
-        goto fail;
+    p = obj;
     for (size_t i = 0; i < p->service_count && svc == NULL; i++) {
         if (strcmp(p->services[i].name, a.service) == 0)
             svc = &p->services[i];
@@ -576,7 +605,7 @@ casd_handle_service_attest(struct cas_http_req *req)
         audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "launcher lacks a feature");
         goto out;
     }
-    if (configuration(&rc_ctx, svc, cur.hash, req->peer_key_hash, now, &answer, &err) != CAS_OK) {
+    if (configuration(&rc_ctx, svc, cur_hash, req->peer_key_hash, now, &answer, &err) != CAS_OK) {
         audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "configuration failed");
         cas_err_wrap(&err, "Failed to configure service '%s'", a.config_id);
         if (err.rc == CAS_E_DENIED)
@@ -595,8 +624,7 @@ fail:
 out:
     json_decref(rc_ctx.fragments);
     cas_tx_rollback(tx);
-    cas_policy_free(p);
-    cas_session_row_release(&cur);
+    cas_session_ref_release(d->policies, ref);
     cas_dcap_collateral_release(&col);
     free(a.quote);
     json_decref(body);
