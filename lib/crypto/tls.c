@@ -43,6 +43,10 @@ cas_tls_server_ctx(X509 *leaf, EVP_PKEY *key, X509 *const *chain, size_t chain_c
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* No session is ever resumed, yet TLS 1.3 would still send two tickets after each handshake
+     * (copying the session and deriving a PSK for each): send none. */
+    if (SSL_CTX_set_num_tickets(ctx, 0) != 1)
+        goto fail;
     SSL_CTX_set_verify(ctx, mode, NULL);
     SSL_CTX_set_cert_verify_callback(ctx, accept_any, NULL);
     *out = ctx;
