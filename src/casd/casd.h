@@ -30,7 +30,8 @@ struct casd {
     const char *collateral_dir;           /* collateral of hardware evidence, or NULL */
     struct cas_http_server *srv;          /* for /metrics */
     struct cas_session_cache *policies;   /* parsed session versions (casd_policy_cache_new) */
-    bool metrics;                         /* GET /metrics is on */
+    struct cas_dcap_collateral_cache *collateral; /* parsed collateral, by its JSON text */
+    bool metrics;                                 /* GET /metrics is on */
     /* Counters for /metrics (atomic: every worker adds). */
     atomic_ulong attest_ok, attest_denied, attest_other;
     atomic_ulong sessions_created, sessions_updated, sessions_deleted;
@@ -46,7 +47,10 @@ cas_rc casd_session_open(struct casd *d, const struct cas_session_row *row, stru
 
 /* Parsed session versions, validated against the database on every use (service.c). */
 #define CASD_POLICY_CACHE_MAX 256
+/* Collateral sets kept by their JSON text: one per platform TCB level in use, give or take. */
+#define CASD_COLLATERAL_CACHE_MAX 16
 struct cas_session_cache;
+struct cas_dcap_collateral_cache;
 struct cas_session_cache *casd_policy_cache_new(struct casd *d);
 
 /* Whether exporter's secret `theirs` is exported to importer (by session or namespace); a pin

@@ -21,6 +21,7 @@
 #include "casd.h"
 #include "crypto/seal.h"
 #include "crypto/tls.h"
+#include "dcap/collateral_cache.h"
 #include "store/session_cache.h"
 #include "store/store.h"
 #include "tee/sim.h"
@@ -342,7 +343,8 @@ main(int argc, char **argv)
         goto out;
     }
     d.sealing_key = sealing_key;
-    if ((d.policies = casd_policy_cache_new(&d)) == NULL) {
+    if ((d.policies = casd_policy_cache_new(&d)) == NULL ||
+        (d.collateral = cas_dcap_collateral_cache_new(CASD_COLLATERAL_CACHE_MAX)) == NULL) {
         fprintf(stderr, "casd: out of memory\n");
         goto out;
     }
@@ -416,6 +418,7 @@ main(int argc, char **argv)
 out:
     cas_http_server_free(srv);
     cas_session_cache_free(d.policies);
+    cas_dcap_collateral_cache_free(d.collateral);
     cas_store_close(d.store);
     if (status == 0)
         CAS_LOG(INFO, "casd.stopped", CAS_LF_STR("database", "closed"));

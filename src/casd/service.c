@@ -19,6 +19,7 @@
 #include "attest/attest.h"
 #include "casd.h"
 #include "dcap/collateral.h"
+#include "dcap/collateral_cache.h"
 #include "dcap/verify.h"
 #include "policy/names.h"
 #include "policy/placeholder.h"
@@ -29,6 +30,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/codec.h"
+#include "util/json_span.h"
 #include "util/log.h"
 #include "util/secret.h"
 #include "values.h"
@@ -489,6 +491,52 @@ parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
     return true;
 }
 
+/*
+ * The request body as JSON. A launcher sends the same collateral (about 15 KiB of JSON) with
+ * every attestation: when casd parsed those exact bytes before, the body is parsed with null in
+ * their place, and *col gets a copy of the collateral they gave (*have_col). *span tells where the
+ * collateral's text is, for learning it after a full parse (span->found).
+ */
+struct span {
+    size_t start, end;
+    bool found;
+};
+
+static json_t *
+load_body(struct casd *d, const struct cas_http_req *req, struct span *span,
+          struct cas_dcap_collateral *col, bool *have_col)
+{
+    const char *text = (const char *)req->body;
+    size_t len = req->body_len, n;
+    char *sub;
+    json_t *body = NULL;
+
+    *have_col = false;
+    span->found = cas_json_member_span(text, len, "collateral", &span->start, &span->end) &&
+                  text[span->start] == '{';
+    if (span->found && cas_dcap_collateral_cache_get(d->collateral, text + span->start,
+                                                     span->end - span->start, col)) {
+        n = len - (span->end - span->start) + 4;
+        if ((sub = cas_wipe_malloc(n)) != NULL) { /* it holds the access token */
+            memcpy(sub, text, span->start);
+            memcpy(sub + span->start, "null", 4);
+            memcpy(sub + span->start + 4, text + span->end, len - span->end);
+            body = json_loadb(sub, n, JSON_REJECT_DUPLICATES, NULL);
+            cas_wipe_free(sub);
+        }
+        /* Anything unexpected: the whole body is parsed, as without the cache. */
+        *have_col = json_is_object(body) && json_is_null(json_object_get(body, "collateral"));
+        if (!*have_col) {
+            json_decref(body);
+            cas_dcap_collateral_release(col);
+            body = NULL;
+        }
+    }
+    if (body == NULL)
+        body = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    return body;
+}
+
 void
 casd_handle_service_attest(struct cas_http_req *req)
 {
@@ -501,6 +549,7 @@ casd_handle_service_attest(struct cas_http_req *req)
     struct cas_tx *tx = NULL;
     struct cas_err err = {0};
     struct cas_dcap_collateral col;
+    struct span span = {0};
     struct cas_dcap_verdict vd;
     struct cas_attest_evidence ev = {0};
     struct cas_attest_decision dec;
@@ -510,7 +559,7 @@ casd_handle_service_attest(struct cas_http_req *req)
     uint8_t want_rd[64] = {0};
     json_t *body = NULL, *answer = NULL;
     int64_t now = (int64_t)time(NULL);
-    bool found = false;
+    bool found = false, have_col = false;
 
     memset(&vd, 0, sizeof(vd));
     cas_dcap_collateral_init(&col);
@@ -518,7 +567,7 @@ casd_handle_service_attest(struct cas_http_req *req)
         reply_msg(req, 403, "Attestation failed", "a client certificate is required");
         return;
     }
-    body = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    body = load_body(d, req, &span, &col, &have_col);
     if (!json_is_object(body)) {
         reply_msg(req, 400, "Invalid request", "the body is not a JSON object");
         goto out;
@@ -558,11 +607,16 @@ casd_handle_service_attest(struct cas_http_req *req)
         struct cas_err verr = {0};
         cas_rc vrc = CAS_E_INVALID;
         const uint8_t *rd;
-        if (a.collateral == NULL && d->collateral_dir != NULL)
+        if (have_col) {
+            vrc = CAS_OK;
+        } else if (a.collateral == NULL && d->collateral_dir != NULL) {
             vrc = cas_dcap_collateral_from_dir(d->collateral_dir, &col, &verr);
-        else if (a.collateral != NULL)
+        } else if (a.collateral != NULL) {
             vrc = cas_dcap_collateral_from_object(a.collateral, &col, &verr);
-        else
+            if (vrc == CAS_OK && span.found)
+                cas_dcap_collateral_cache_learn(d->collateral, (const char *)req->body + span.start,
+                                                span.end - span.start, &col);
+        } else
             cas_err_set(&verr, CAS_E_INVALID,
                         "no collateral came with the evidence and casd has "
                         "none configured (collateral_dir)");
