@@ -7,7 +7,9 @@
  * system calls, a page fault and, in a threaded process, a TLB shootdown on every CPU each time.
  * So freed one-page blocks, already wiped and still locked and excluded from dumps, wait in a
  * small pool for the next secret instead of being unmapped; the pool never holds a byte that was
- * not wiped, and a pooled page is what mmap would give (zeroed, locked, MADV_DONTDUMP).
+ * not wiped, and a pooled page is what mmap would give (zeroed, locked, MADV_DONTDUMP). The pool
+ * is small (a request's working set on a few threads) because its pages count against
+ * RLIMIT_MEMLOCK while they wait.
  */
 #include "util/secret.h"
 
@@ -31,7 +33,7 @@ struct cas_secret {
     size_t cap; /* mapped bytes, whole pages */
 };
 
-#define POOL_MAX 64 /* one-page blocks kept: 256 KiB of locked memory at most */
+#define POOL_MAX 32 /* one-page blocks kept: 128 KiB of locked memory at most */
 
 static atomic_int g_mlock_warned;
 static void (*g_release_hook)(const uint8_t *p, size_t cap);

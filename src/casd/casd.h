@@ -45,8 +45,9 @@ struct cas_policy;
 cas_rc casd_session_open(struct casd *d, const struct cas_session_row *row, struct cas_policy **p,
                          struct cas_secret **yaml, struct cas_err *err) CAS_MUST_CHECK;
 
-/* Parsed session versions, validated against the database on every use (service.c). */
-#define CASD_POLICY_CACHE_MAX 256
+/* Parsed session versions, validated against the database on every use (service.c). Kept few:
+ * a policy's explicit secret values stay in locked pages while it is cached. */
+#define CASD_POLICY_CACHE_MAX 64
 /* Collateral sets kept by their JSON text: one per platform TCB level in use, give or take. */
 #define CASD_COLLATERAL_CACHE_MAX 16
 struct cas_session_cache;
