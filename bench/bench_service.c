@@ -2,7 +2,8 @@
  * bench_service.c - full service attestations per second against casd's enclave API: every
  * request on a new mutually authenticated TLS connection, a simulated quote bound to the client
  * key verified, the service's configuration rendered; and, with the very same client loop, new
- * TLS connections per second to a reference server (nginx serving a small file).
+ * TLS connections per second to a reference server (nginx serving a small file). The attest
+ * client sends what cas-run sends (lib/client/enclave.c).
  * Usage: bench_service attest HOST:PORT CHAIN_PEM CONFIG_ID MRENCLAVE_HEX SECONDS
  *        bench_service get URL CA_PEM SECONDS
  */
