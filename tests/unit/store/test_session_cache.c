@@ -1,5 +1,6 @@
 /* test_session_cache.c - built session versions kept by (name, hash), checked against the
- * database on every lookup: two store handles on one SQLite file stand for two casd instances. */
+ * database on every lookup: two store handles on one SQLite file stand for two casd instances
+ * (on one PostgreSQL database instead when CAS_TEST_PG_URI names one). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +44,9 @@ build(const struct cas_session_row *row, void *arg, void **obj, struct cas_err *
 }
 
 static struct fixture *g_f; /* drop has no argument */
+static const char *const g_names[] = {"shop", "a", "b", "c"};
+
+static void delete (struct fixture *f, const char *name);
 
 static void
 drop(void *obj)
@@ -60,9 +64,11 @@ setup(void **state)
     snprintf(f->dir, sizeof(f->dir), "/tmp/cas-cache-test-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->db, sizeof(f->db), "%s/cas.db", f->dir);
-    assert_int_equal(cas_store_open(NULL, f->db, &f->a, &err), CAS_OK);
-    assert_int_equal(cas_store_open(NULL, f->db, &f->b, &err), CAS_OK);
+    assert_int_equal(cas_store_open(getenv("CAS_TEST_PG_URI"), f->db, &f->a, &err), CAS_OK);
+    assert_int_equal(cas_store_open(getenv("CAS_TEST_PG_URI"), f->db, &f->b, &err), CAS_OK);
     g_f = f;
+    for (size_t i = 0; i < sizeof(g_names) / sizeof(g_names[0]); i++)
+        delete (f, g_names[i]); /* a shared PostgreSQL database outlives each test */
     f->cache = cas_session_cache_new(2, build, drop, f);
     assert_non_null(f->cache);
     *state = f;
