@@ -2,13 +2,14 @@
  * bench_service.c - full service attestations per second against casd's enclave API: every
  * request on a new mutually authenticated TLS connection, a simulated quote bound to the client
  * key verified, the service's configuration rendered; and, with the very same client loop, new
- * TLS connections per second to a reference server (nginx serving a small file).
+ * TLS connections per second to a reference server (nginx serving a small file). The attest
+ * client sends what cas-run sends (lib/client/enclave.c).
  * Usage: bench_service attest HOST:PORT CHAIN_PEM CONFIG_ID MRENCLAVE_HEX SECONDS
  *        bench_service get URL CA_PEM SECONDS
  */
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,25 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The client credentials as objects, installed the way cas-run's enclave connection does
+ * (lib/client/enclave.c): no PEM of the key is decoded again for every connection. */
+struct creds {
+    X509 *cert;
+    EVP_PKEY *key;
+};
+
+static CURLcode
+use_creds(CURL *curl, void *sslctx, void *arg)
+{
+    const struct creds *c = arg;
+
+    (void)curl;
+    if (SSL_CTX_use_certificate(sslctx, c->cert) != 1 ||
+        SSL_CTX_use_PrivateKey(sslctx, c->key) != 1)
+        return CURLE_SSL_CERTPROBLEM;
+    return CURLE_OK;
+}
+
 static size_t
 discard(char *p, size_t s, size_t n, void *arg)
 {
@@ -36,11 +56,11 @@ discard(char *p, size_t s, size_t n, void *arg)
 
 /* Requests on new connections for `seconds`; returns successes per second. */
 static double
-loop(const char *url, const char *ca, const char *body, struct curl_blob *cert,
-     struct curl_blob *key, const char *resolve, double seconds, long *ok_out, long *bad_out)
+loop(const char *url, const char *ca, const char *body, struct creds *creds, const char *resolve,
+     double seconds, long *ok_out, long *bad_out)
 {
     CURL *c = curl_easy_init();
-    struct curl_slist *rs = resolve != NULL ? curl_slist_append(NULL, resolve) : NULL;
+    struct curl_slist *rs = resolve != NULL ? curl_slist_append(NULL, resolve) : NULL, *hs = NULL;
     double t0 = now_s(), t;
     long ok = 0, bad = 0;
 
@@ -52,12 +72,17 @@ loop(const char *url, const char *ca, const char *body, struct curl_blob *cert,
     curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     if (rs != NULL)
         curl_easy_setopt(c, CURLOPT_RESOLVE, rs);
-    if (cert != NULL) {
-        curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, cert);
-        curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, key);
+    if (creds != NULL) {
+        curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, use_creds);
+        curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, creds);
     }
-    if (body != NULL)
+    if (body != NULL) {
+        /* What cas-run sends with it (lib/client/enclave.c). */
+        hs =
+            curl_slist_append(curl_slist_append(NULL, "Content-Type: application/json"), "Expect:");
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    }
     do {
         long code = 0;
         if (curl_easy_perform(c) == CURLE_OK &&
@@ -67,8 +92,9 @@ loop(const char *url, const char *ca, const char *body, struct curl_blob *cert,
             bad++;
         t = now_s();
     } while (t - t0 < seconds);
-    curl_slist_free_all(rs);
     curl_easy_cleanup(c);
+    curl_slist_free_all(rs);
+    curl_slist_free_all(hs);
     *ok_out = ok;
     *bad_out = bad;
     return ok / (t - t0);
@@ -86,10 +112,8 @@ attest(int argc, char **argv)
     const struct cas_cert_spec spec = {CAS_CERT_TLS_CLIENT, "bench", NULL, 0, 0,
                                        CAS_NOT_AFTER_NEVER};
     uint8_t rd[64] = {0};
-    char *pem = NULL, url[256], resolve[128], *qb64, *body;
-    struct curl_blob cb, kb;
-    BIO *kbio;
-    BUF_MEM *kmem;
+    char url[256], resolve[128], *qb64, *body;
+    struct creds creds;
     long ok, bad;
     double rate;
     json_t *col;
@@ -103,7 +127,6 @@ attest(int argc, char **argv)
     if (cas_key_new_p256(&key, &err) != CAS_OK ||
         cas_cert_issue(&spec, key, NULL, key, &cert, &err) != CAS_OK ||
         cas_cert_key_hash(cert, rd, &err) != CAS_OK ||
-        cas_cert_to_pem(cert, &pem, &err) != CAS_OK ||
         cas_tee_provider_new(&opt, &prov, &err) != CAS_OK ||
         cas_tee_provider_get_evidence(prov, rd, &ev, &err) != CAS_OK)
         return fprintf(stderr, "setup: %s\n", cas_err_get(&err, 0)), 1;
@@ -114,23 +137,17 @@ attest(int argc, char **argv)
                                 "evidence", "type", ev.type, "quote", qb64, "collateral", col,
                                 "access_token", "features"),
                       JSON_COMPACT);
-    kbio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(kbio, key, NULL, NULL, 0, NULL, NULL);
-    BIO_get_mem_ptr(kbio, &kmem);
-    cb = (struct curl_blob){pem, strlen(pem), CURL_BLOB_COPY};
-    kb = (struct curl_blob){kmem->data, kmem->length, CURL_BLOB_COPY};
+    creds = (struct creds){cert, key};
     {
         const char *colon = strrchr(argv[2], ':');
         snprintf(url, sizeof(url), "https://cas:%s/v1/service/attest", colon + 1);
         snprintf(resolve, sizeof(resolve), "cas:%s:%.*s", colon + 1, (int)(colon - argv[2]),
                  argv[2]);
     }
-    rate = loop(url, argv[3], body, &cb, &kb, resolve, atof(argv[6]), &ok, &bad);
+    rate = loop(url, argv[3], body, &creds, resolve, atof(argv[6]), &ok, &bad);
     printf("service attestations: %.0f per second (%ld ok, %ld failed)\n", rate, ok, bad);
     free(qb64);
     free(body);
-    free(pem);
-    BIO_free(kbio);
     X509_free(cert);
     EVP_PKEY_free(key);
     cas_tee_evidence_release(&ev);
@@ -147,7 +164,7 @@ main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "attest") == 0)
         return attest(argc, argv);
     if (argc == 5 && strcmp(argv[1], "get") == 0) {
-        double rate = loop(argv[2], argv[3], NULL, NULL, NULL, NULL, atof(argv[4]), &ok, &bad);
+        double rate = loop(argv[2], argv[3], NULL, NULL, NULL, atof(argv[4]), &ok, &bad);
         printf("reference: %.0f new TLS connections with a GET per second (%ld ok, %ld failed)\n",
                rate, ok, bad);
         return bad == 0 && ok > 0 ? 0 : 1;

@@ -2,6 +2,11 @@
 # service.sh - issue 8's benchmark: full service attestations per second on casd (new mutually
 # authenticated TLS connection, simulated quote verified, configuration rendered) against nginx's
 # rate of new TLS connections serving a small file, both with the same client, in one run.
+# The attest side sends what cas-run sends (lib/client/enclave.c): the body with the simulator's
+# collateral, Content-Type: application/json, no Expect, its key and certificate given to OpenSSL
+# as objects. casd parses a collateral it has seen before once (by its exact bytes) and a session
+# version once (checked against the database each time); the quote's signatures, the policy
+# decision, the secrets and the audit record are done for every request.
 # Installs nginx-light (Debian) when missing. Usage: bench/service.sh [SECONDS]  (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,12 +2,22 @@
  * secret.c - page-backed secret storage (secret.h). Each secret gets its own anonymous mapping
  * rounded up to whole pages: that is what mlock and MADV_DONTDUMP work on, and it keeps secrets
  * out of the malloc heap, where freed chunks linger.
+ *
+ * Most secrets fit one page, and a service attestation makes and frees dozens of them: five
+ * system calls, a page fault and, in a threaded process, a TLB shootdown on every CPU each time.
+ * So freed one-page blocks, already wiped and still locked and excluded from dumps, wait in a
+ * small pool for the next secret instead of being unmapped; the pool never holds a byte that was
+ * not wiped, and a pooled page is what mmap would give (zeroed, locked, MADV_DONTDUMP). The pool
+ * is small (a request's working set on a few threads) because its pages count against
+ * RLIMIT_MEMLOCK while they wait.
  */
 #include "util/secret.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,8 +33,49 @@ struct cas_secret {
     size_t cap; /* mapped bytes, whole pages */
 };
 
+#define POOL_MAX 32 /* one-page blocks kept: 128 KiB of locked memory at most */
+
 static atomic_int g_mlock_warned;
 static void (*g_release_hook)(const uint8_t *p, size_t cap);
+static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *g_pool[POOL_MAX];
+static size_t g_pool_count;
+
+static size_t
+page_size(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+
+    return page > 0 ? (size_t)page : 4096;
+}
+
+/* A wiped one-page block from the pool, or NULL when it is empty. */
+static uint8_t *
+pool_take(void)
+{
+    uint8_t *p = NULL;
+
+    pthread_mutex_lock(&g_pool_lock);
+    if (g_pool_count > 0)
+        p = g_pool[--g_pool_count];
+    pthread_mutex_unlock(&g_pool_lock);
+    return p;
+}
+
+/* Keeps a wiped one-page block; false when the pool is full (the caller unmaps it). */
+static bool
+pool_put(uint8_t *p)
+{
+    bool kept = false;
+
+    pthread_mutex_lock(&g_pool_lock);
+    if (g_pool_count < POOL_MAX) {
+        g_pool[g_pool_count++] = p;
+        kept = true;
+    }
+    pthread_mutex_unlock(&g_pool_lock);
+    return kept;
+}
 
 void
 cas_secret_set_release_hook(void (*hook)(const uint8_t *p, size_t cap))
@@ -36,8 +87,7 @@ cas_rc
 cas_secret_new(size_t len, struct cas_secret **out, struct cas_err *err)
 {
     struct cas_secret *s;
-    long page = sysconf(_SC_PAGESIZE);
-    size_t ps = page > 0 ? (size_t)page : 4096;
+    size_t ps = page_size();
     size_t cap;
 
     *out = NULL;
@@ -48,6 +98,12 @@ cas_secret_new(size_t len, struct cas_secret **out, struct cas_err *err)
         cap = ps;
     if ((s = cas_calloc(1, sizeof(*s))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for a secret");
+    if (cap == ps && (s->p = pool_take()) != NULL) {
+        s->len = len;
+        s->cap = cap;
+        *out = s;
+        return CAS_OK;
+    }
     s->p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (s->p == MAP_FAILED) {
         free(s);
@@ -133,7 +189,9 @@ cas_secret_free(struct cas_secret *s)
     OPENSSL_cleanse(s->p, s->cap); /* not memset: a dead store may be dropped */
     if (g_release_hook != NULL)
         g_release_hook(s->p, s->cap);
-    (void)munlock(s->p, s->cap);
-    (void)munmap(s->p, s->cap);
+    if (s->cap != page_size() || !pool_put(s->p)) {
+        (void)munlock(s->p, s->cap);
+        (void)munmap(s->p, s->cap);
+    }
     free(s);
 }

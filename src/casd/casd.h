@@ -29,7 +29,9 @@ struct casd {
     const struct cas_secret *sealing_key; /* values at rest are sealed under it */
     const char *collateral_dir;           /* collateral of hardware evidence, or NULL */
     struct cas_http_server *srv;          /* for /metrics */
-    bool metrics;                         /* GET /metrics is on */
+    struct cas_session_cache *policies;   /* parsed session versions (casd_policy_cache_new) */
+    struct cas_dcap_collateral_cache *collateral; /* parsed collateral, by its JSON text */
+    bool metrics;                                 /* GET /metrics is on */
     /* Counters for /metrics (atomic: every worker adds). */
     atomic_ulong attest_ok, attest_denied, attest_other;
     atomic_ulong join_ok, join_denied, join_other; /* the attested join, asked of this instance */
@@ -43,6 +45,15 @@ struct cas_policy;
 /* Opens (unseals) and parses a stored session version; *yaml (optional) gets its text. */
 cas_rc casd_session_open(struct casd *d, const struct cas_session_row *row, struct cas_policy **p,
                          struct cas_secret **yaml, struct cas_err *err) CAS_MUST_CHECK;
+
+/* Parsed session versions, validated against the database on every use (service.c). Kept few:
+ * a policy's explicit secret values stay in locked pages while it is cached. */
+#define CASD_POLICY_CACHE_MAX 64
+/* Collateral sets kept by their JSON text: one per platform TCB level in use, give or take. */
+#define CASD_COLLATERAL_CACHE_MAX 16
+struct cas_session_cache;
+struct cas_dcap_collateral_cache;
+struct cas_session_cache *casd_policy_cache_new(struct casd *d);
 
 /* Whether exporter's secret `theirs` is exported to importer (by session or namespace); a pin
  * on the importer that does not equal importer_hash (NULL: not checked) clears *pin_ok. */

@@ -11,27 +11,34 @@
 #include "util/codec.h"
 #include "util/log.h"
 
+cas_rc
+casd_evidence_collateral(struct casd *d, const json_t *sent, struct cas_dcap_collateral *col,
+                         struct cas_err *err)
+{
+    if (sent != NULL)
+        return cas_dcap_collateral_from_object(sent, col, err);
+    if (d->collateral_dir != NULL)
+        return cas_dcap_collateral_from_dir(d->collateral_dir, col, err);
+    return cas_err_set(err, CAS_E_INVALID,
+                       "no collateral came with the evidence and casd has none configured "
+                       "(collateral_dir)");
+}
+
 void
-casd_evidence_check(struct casd *d, const uint8_t *quote, size_t len, const json_t *collateral,
-                    const uint8_t want_rd[64], int64_t now, struct cas_dcap_collateral *col,
-                    struct cas_dcap_verdict *vd, struct cas_attest_evidence *ev, char *failure,
-                    size_t cap)
+casd_evidence_verify(struct casd *d, const uint8_t *quote, size_t len, cas_rc col_rc,
+                     const struct cas_err *col_err, const struct cas_dcap_collateral *col,
+                     const uint8_t want_rd[64], int64_t now, struct cas_dcap_verdict *vd,
+                     struct cas_attest_evidence *ev, char *failure, size_t cap)
 {
     struct cas_err err = {0};
-    cas_rc rc = CAS_E_INVALID;
+    cas_rc rc = col_rc;
     const uint8_t *rd;
 
     memset(vd, 0, sizeof(*vd));
     *ev = (struct cas_attest_evidence){.present = true, .vd = vd};
-    if (collateral == NULL && d->collateral_dir != NULL)
-        rc = cas_dcap_collateral_from_dir(d->collateral_dir, col, &err);
-    else if (collateral != NULL)
-        rc = cas_dcap_collateral_from_object(collateral, col, &err);
+    if (rc != CAS_OK)
+        err = *col_err;
     else
-        cas_err_set(&err, CAS_E_INVALID,
-                    "no collateral came with the evidence and casd has none configured "
-                    "(collateral_dir)");
-    if (rc == CAS_OK)
         rc = cas_dcap_verify(d->tee.verifier, quote, len, col, now, vd, &err);
     ev->revoked = vd->failed == CAS_DCAP_CHECK_TCB_REVOKED;
     ev->verified = rc == CAS_OK || ev->revoked;
@@ -50,6 +57,18 @@ casd_evidence_check(struct casd *d, const uint8_t *quote, size_t len, const json
                        "copied quote is useless elsewhere)");
         ev->failure = failure;
     }
+}
+
+void
+casd_evidence_check(struct casd *d, const uint8_t *quote, size_t len, const json_t *collateral,
+                    const uint8_t want_rd[64], int64_t now, struct cas_dcap_collateral *col,
+                    struct cas_dcap_verdict *vd, struct cas_attest_evidence *ev, char *failure,
+                    size_t cap)
+{
+    struct cas_err err = {0};
+    cas_rc rc = casd_evidence_collateral(d, collateral, col, &err);
+
+    casd_evidence_verify(d, quote, len, rc, &err, col, want_rd, now, vd, ev, failure, cap);
 }
 
 void

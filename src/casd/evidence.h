@@ -18,11 +18,24 @@
 struct casd;
 
 /*
- * Verifies quote (len bytes) at now against collateral (the JSON object sent with it; NULL: the
- * files of collateral_dir, when configured) and checks that its 64 bytes of report data equal
- * want_rd. Fills *ev for lib/attest: ev->vd points to vd, which borrows quote and col (both live
- * as long as ev is used); a failure is described in failure[cap].
+ * The collateral for a piece of evidence: the JSON object sent with it, else the files of
+ * collateral_dir when configured, else CAS_E_INVALID saying neither is there.
  */
+cas_rc casd_evidence_collateral(struct casd *d, const json_t *sent, struct cas_dcap_collateral *col,
+                                struct cas_err *err) CAS_MUST_CHECK;
+
+/*
+ * Verifies quote (len bytes) at now against col (col_rc: how obtaining it went, col_err why it
+ * failed) and checks that its 64 bytes of report data equal want_rd. Fills *ev for lib/attest:
+ * ev->vd points to vd, which borrows quote and col (both live as long as ev is used); a failure
+ * is described in failure[cap].
+ */
+void casd_evidence_verify(struct casd *d, const uint8_t *quote, size_t len, cas_rc col_rc,
+                          const struct cas_err *col_err, const struct cas_dcap_collateral *col,
+                          const uint8_t want_rd[64], int64_t now, struct cas_dcap_verdict *vd,
+                          struct cas_attest_evidence *ev, char *failure, size_t cap);
+
+/* Both: the collateral sent (or collateral_dir), then the verification. */
 void casd_evidence_check(struct casd *d, const uint8_t *quote, size_t len, const json_t *collateral,
                          const uint8_t want_rd[64], int64_t now, struct cas_dcap_collateral *col,
                          struct cas_dcap_verdict *vd, struct cas_attest_evidence *ev, char *failure,

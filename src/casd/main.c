@@ -21,7 +21,9 @@
 #include "casd.h"
 #include "crypto/seal.h"
 #include "crypto/tls.h"
+#include "dcap/collateral_cache.h"
 #include "join.h"
+#include "store/session_cache.h"
 #include "store/store.h"
 #include "tee/sim.h"
 #include "util/alloc.h"
@@ -410,6 +412,11 @@ main(int argc, char **argv)
         goto out;
     }
     d.sealing_key = sealing_key;
+    if ((d.policies = casd_policy_cache_new(&d)) == NULL ||
+        (d.collateral = cas_dcap_collateral_cache_new(CASD_COLLATERAL_CACHE_MAX)) == NULL) {
+        fprintf(stderr, "casd: out of memory\n");
+        goto out;
+    }
     if (casd_identity_load(d.store, sealing_key, instance_id, dns, n_dns, time(NULL), &d.identity,
                            &err) != CAS_OK) {
         explain_lost_race(&d, key_path, key_src, &err);
@@ -487,6 +494,8 @@ main(int argc, char **argv)
     status = 0;
 out:
     cas_http_server_free(srv);
+    cas_session_cache_free(d.policies);
+    cas_dcap_collateral_cache_free(d.collateral);
     cas_store_close(d.store);
     if (status == 0)
         CAS_LOG(INFO, "casd.stopped", CAS_LF_STR("database", "closed"));

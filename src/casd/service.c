@@ -19,20 +19,23 @@
 #include "attest/attest.h"
 #include "casd.h"
 #include "dcap/collateral.h"
+#include "dcap/collateral_cache.h"
 #include "dcap/verify.h"
+#include "evidence.h"
 #include "policy/names.h"
 #include "policy/placeholder.h"
 #include "policy/policy.h"
 #include "secrets/secrets.h"
+#include "store/session_cache.h"
 #include "store/sessions.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/codec.h"
+#include "util/json_span.h"
 #include "util/log.h"
 #include "util/secret.h"
 #include "values.h"
 
-#define SIM_ROOT_NAME "CAS TEE Simulator Root CA"
 #define TOKEN_TTL_S 60
 #define MAX_TOKENS 1024
 #define OUT_MAX (8u * 1024u * 1024u)
@@ -294,39 +297,28 @@ configuration(struct render_ctx *c, const struct cas_policy_service *svc, const 
     return *out != NULL ? CAS_OK : cas_err_set(err, CAS_E_NOMEM, "out of memory");
 }
 
-/* ---- audit ---- */
+/* ---- parsed policies ---- */
 
-enum outcome { AUDIT_OK, AUDIT_DENIED, AUDIT_OTHER };
+static cas_rc
+build_policy(const struct cas_session_row *row, void *arg, void **obj, struct cas_err *err)
+{
+    struct cas_policy *p = NULL;
+    cas_rc rc = casd_session_open(arg, row, &p, NULL, err);
+
+    *obj = p;
+    return rc;
+}
 
 static void
-audit(struct casd *d, const uint8_t caller[32], const char *config_id, enum outcome o,
-      const char *verdict)
+drop_policy(void *obj)
 {
-    char kh[51];
-    struct cas_tx *tx = NULL;
-    struct cas_err err = {0};
-    struct cas_param p[4];
+    cas_policy_free(obj);
+}
 
-    cas_keyhash_to_b58(caller, kh);
-    atomic_fetch_add(o == AUDIT_OK       ? &d->attest_ok
-                     : o == AUDIT_DENIED ? &d->attest_denied
-                                         : &d->attest_other,
-                     1);
-    CAS_LOG(INFO, "casd.service_attestation", CAS_LF_STR("config_id", config_id),
-            CAS_LF_STR("caller", kh), CAS_LF_STR("verdict", verdict));
-    p[0] = CAS_PINT(time(NULL));
-    p[1] = CAS_PTEXT(kh);
-    p[2] = CAS_PTEXT(config_id);
-    p[3] = CAS_PTEXT(verdict);
-    if (cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err) != CAS_OK ||
-        cas_tx_exec(
-            tx, "INSERT INTO cas_audit (at, caller, config_id, verdict) VALUES ($1, $2, $3, $4)", p,
-            4, NULL, NULL, NULL, &err) != CAS_OK ||
-        cas_tx_commit(tx, &err) != CAS_OK) {
-        if (tx != NULL)
-            cas_tx_rollback(tx);
-        cas_log_err(CAS_LOG_ERROR, "casd.audit_failed", &err);
-    }
+struct cas_session_cache *
+casd_policy_cache_new(struct casd *d)
+{
+    return cas_session_cache_new(CASD_POLICY_CACHE_MAX, build_policy, drop_policy, d);
 }
 
 /* ---- attest ---- */
@@ -464,16 +456,65 @@ parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
     return true;
 }
 
+/*
+ * The request body as JSON. A launcher sends the same collateral (about 15 KiB of JSON) with
+ * every attestation: when casd parsed those exact bytes before, the body is parsed with null in
+ * their place, and *col gets a copy of the collateral they gave (*have_col). *span tells where the
+ * collateral's text is, for learning it after a full parse (span->found).
+ */
+struct span {
+    size_t start, end;
+    bool found;
+};
+
+static json_t *
+load_body(struct casd *d, const struct cas_http_req *req, struct span *span,
+          struct cas_dcap_collateral *col, bool *have_col)
+{
+    const char *text = (const char *)req->body;
+    size_t len = req->body_len, n;
+    char *sub;
+    json_t *body = NULL;
+
+    *have_col = false;
+    span->found = cas_json_member_span(text, len, "collateral", &span->start, &span->end) &&
+                  text[span->start] == '{';
+    if (span->found && cas_dcap_collateral_cache_get(d->collateral, text + span->start,
+                                                     span->end - span->start, col)) {
+        n = len - (span->end - span->start) + 4;
+        if ((sub = cas_wipe_malloc(n)) != NULL) { /* it holds the access token */
+            memcpy(sub, text, span->start);
+            memcpy(sub + span->start, "null", 4);
+            memcpy(sub + span->start + 4, text + span->end, len - span->end);
+            body = json_loadb(sub, n, JSON_REJECT_DUPLICATES, NULL);
+            cas_wipe_free(sub);
+        }
+        /* Anything unexpected: the whole body is parsed, as without the cache. */
+        *have_col = json_is_object(body) && json_is_null(json_object_get(body, "collateral"));
+        if (!*have_col) {
+            json_decref(body);
+            cas_dcap_collateral_release(col);
+            body = NULL;
+        }
+    }
+    if (body == NULL)
+        body = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    return body;
+}
+
 void
 casd_handle_service_attest(struct cas_http_req *req)
 {
     struct casd *d = req->app;
     struct attest_req a = {0};
-    struct cas_session_row cur = {0};
-    struct cas_policy *p = NULL;
+    struct cas_session_ref *ref = NULL;
+    const struct cas_policy *p = NULL;
+    const void *obj = NULL;
+    char cur_hash[65] = "";
     struct cas_tx *tx = NULL;
     struct cas_err err = {0};
     struct cas_dcap_collateral col;
+    struct span span = {0};
     struct cas_dcap_verdict vd;
     struct cas_attest_evidence ev = {0};
     struct cas_attest_decision dec;
@@ -483,7 +524,7 @@ casd_handle_service_attest(struct cas_http_req *req)
     uint8_t want_rd[64] = {0};
     json_t *body = NULL, *answer = NULL;
     int64_t now = (int64_t)time(NULL);
-    bool found = false;
+    bool found = false, have_col = false;
 
     memset(&vd, 0, sizeof(vd));
     cas_dcap_collateral_init(&col);
@@ -491,7 +532,7 @@ casd_handle_service_attest(struct cas_http_req *req)
         reply_msg(req, 403, "Attestation failed", "a client certificate is required");
         return;
     }
-    body = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    body = load_body(d, req, &span, &col, &have_col);
     if (!json_is_object(body)) {
         reply_msg(req, 400, "Invalid request", "the body is not a JSON object");
         goto out;
@@ -503,23 +544,27 @@ casd_handle_service_attest(struct cas_http_req *req)
         goto out;
     }
     (void)snprintf(first, sizeof(first), "Attestation of service '%s' failed", a.config_id);
+    /* The current version is asked of the database every time; only its unsealing and parsing
+     * are saved when another attestation already built that very version. */
     if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, a.session, &cur, &found, &err) != CAS_OK)
+        cas_session_cache_current(d->policies, tx, a.session, cur_hash, &obj, &ref, &found, &err) !=
+            CAS_OK)
         goto fail;
     if (!found) {
         reply_msg(req, 404, "Session not found", NULL);
-        audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "session not found");
+        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OTHER,
+                   "session not found");
         goto out;
     }
-    if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
-        goto fail;
+    p = obj;
     for (size_t i = 0; i < p->service_count && svc == NULL; i++) {
         if (strcmp(p->services[i].name, a.service) == 0)
             svc = &p->services[i];
     }
     if (svc == NULL) {
         reply_msg(req, 404, "Service not found", NULL);
-        audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "service not found");
+        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OTHER,
+                   "service not found");
         goto out;
     }
     /* The evidence: verified, and bound to this connection's client key (api.md §2.4). */
@@ -527,36 +572,16 @@ casd_handle_service_attest(struct cas_http_req *req)
     ev.vd = &vd;
     if (a.has_evidence && p->security.mode != CAS_POLICY_MODE_NONE) {
         struct cas_err verr = {0};
-        cas_rc vrc = CAS_E_INVALID;
-        const uint8_t *rd;
-        if (a.collateral == NULL && d->collateral_dir != NULL)
-            vrc = cas_dcap_collateral_from_dir(d->collateral_dir, &col, &verr);
-        else if (a.collateral != NULL)
-            vrc = cas_dcap_collateral_from_object(a.collateral, &col, &verr);
-        else
-            cas_err_set(&verr, CAS_E_INVALID,
-                        "no collateral came with the evidence and casd has "
-                        "none configured (collateral_dir)");
-        if (vrc == CAS_OK)
-            vrc = cas_dcap_verify(d->tee.verifier, a.quote, a.quote_len, &col, now, &vd, &verr);
-        ev.revoked = vd.failed == CAS_DCAP_CHECK_TCB_REVOKED;
-        ev.verified = vrc == CAS_OK || ev.revoked;
-        ev.simulator = ev.verified && strcmp(vd.root, SIM_ROOT_NAME) == 0;
-        if (!ev.verified) {
-            cas_err_join(&verr, failure, sizeof(failure));
-            ev.failure = failure;
-        } else {
-            rd = vd.quote.body_type == CAS_DCAP_BODY_SGX ? vd.quote.sgx.report_data
-                                                         : vd.quote.td.report_data;
-            memcpy(want_rd, req->peer_key_hash, 32);
-            if (CRYPTO_memcmp(rd, want_rd, 64) != 0) {
-                ev.verified = false;
-                (void)snprintf(failure, sizeof(failure),
-                               "its report data does not bind this connection's client "
-                               "certificate (a copied quote is useless elsewhere)");
-                ev.failure = failure;
-            }
+        cas_rc vrc = CAS_OK;
+        if (!have_col) {
+            vrc = casd_evidence_collateral(d, a.collateral, &col, &verr);
+            if (vrc == CAS_OK && a.collateral != NULL && span.found)
+                cas_dcap_collateral_cache_learn(d->collateral, (const char *)req->body + span.start,
+                                                span.end - span.start, &col);
         }
+        memcpy(want_rd, req->peer_key_hash, 32);
+        casd_evidence_verify(d, a.quote, a.quote_len, vrc, &verr, &col, want_rd, now, &vd, &ev,
+                             failure, sizeof(failure));
     }
     rc_ctx = (struct render_ctx){d, tx, a.session, p, image_of(p, svc), json_object()};
     if (cas_attest_decide(p, svc, &ev, a.token, fragment_of, &rc_ctx, &dec, &err) != CAS_OK)
@@ -566,25 +591,28 @@ casd_handle_service_attest(struct cas_http_req *req)
         json_array_append_new(msgs, json_string(first));
         for (unsigned i = 0; i < dec.n; i++)
             json_array_append_new(msgs, json_string(dec.problems[i]));
-        audit(d, req->peer_key_hash, a.config_id, AUDIT_DENIED, dec.problems[0]);
+        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_DENIED,
+                   dec.problems[0]);
         cas_http_reply_json(req, 403,
                             json_pack("{s:o, s:o}", "msg", msgs, "verdict",
                                       verdict_json(&vd, ev.present && vd.evidence_type != NULL)));
         goto out;
     }
     if (launcher_lacks(req, &a, svc, rc_ctx.img)) {
-        audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "launcher lacks a feature");
+        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OTHER,
+                   "launcher lacks a feature");
         goto out;
     }
-    if (configuration(&rc_ctx, svc, cur.hash, req->peer_key_hash, now, &answer, &err) != CAS_OK) {
-        audit(d, req->peer_key_hash, a.config_id, AUDIT_OTHER, "configuration failed");
+    if (configuration(&rc_ctx, svc, cur_hash, req->peer_key_hash, now, &answer, &err) != CAS_OK) {
+        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OTHER,
+                   "configuration failed");
         cas_err_wrap(&err, "Failed to configure service '%s'", a.config_id);
         if (err.rc == CAS_E_DENIED)
             err.rc = CAS_E_CONFLICT; /* an import that no longer resolves */
         cas_http_reply_err(req, &err);
         goto out;
     }
-    audit(d, req->peer_key_hash, a.config_id, AUDIT_OK, "ok");
+    casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OK, "ok");
     cas_http_reply_json(req, 200, answer);
     goto out;
 fail:
@@ -595,8 +623,7 @@ fail:
 out:
     json_decref(rc_ctx.fragments);
     cas_tx_rollback(tx);
-    cas_policy_free(p);
-    cas_session_row_release(&cur);
+    cas_session_ref_release(d->policies, ref);
     cas_dcap_collateral_release(&col);
     free(a.quote);
     json_decref(body);

@@ -119,6 +119,27 @@ test_the_block_is_marked_dontdump(void **state)
 }
 
 static void
+test_a_reused_block_comes_back_wiped(void **state)
+{
+    struct cas_secret *s = NULL;
+    struct cas_err err = {0};
+    const uint8_t *first, *again;
+    size_t len = 0;
+    (void)state;
+    assert_int_equal(cas_secret_new(1000, &s, &err), CAS_OK);
+    first = cas_secret_peek(s, NULL);
+    memset(cas_secret_data(s), 0xA5, 1000);
+    cas_secret_free(s);
+    assert_int_equal(cas_secret_new(3000, &s, &err), CAS_OK);
+    again = cas_secret_peek(s, &len);
+    assert_ptr_equal(again, first); /* the pool gave the page back, not mmap */
+    assert_int_equal(len, 3000);
+    for (size_t i = 0; i < 3000; i++)
+        assert_int_equal(again[i], 0);
+    cas_secret_free(s);
+}
+
+static void
 test_free_accepts_null(void **state)
 {
     (void)state;
@@ -134,6 +155,7 @@ main(void)
         cmocka_unit_test(test_truncate_wipes_the_dropped_tail),
         cmocka_unit_test(test_random_secrets_differ_and_equal_compares_contents),
         cmocka_unit_test(test_the_block_is_marked_dontdump),
+        cmocka_unit_test(test_a_reused_block_comes_back_wiped),
         cmocka_unit_test(test_free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
