@@ -119,11 +119,7 @@ hand_over(struct casd *d, struct cas_http_req *req, const uint8_t nonce[32])
         refuse(req, 500, "Join failed", "cannot compute the report data");
         return;
     }
-    pthread_mutex_lock(&d->tee.lock);
-    rc = cas_tee_provider_get_evidence(d->tee.provider, rd, &ev, &err);
-    pthread_mutex_unlock(&d->tee.lock);
-    if (rc != CAS_OK) {
-        cas_log_err(CAS_LOG_ERROR, "casd.evidence_failed", &err);
+    if ((rc = casd_tee_evidence(&d->tee, rd, &ev, &err)) != CAS_OK) {
         cas_err_wrap(&err, "Join failed");
         cas_http_reply_err(req, &err);
         return;
@@ -254,10 +250,7 @@ ask_new(struct casd *d, struct ask *a, struct cas_err *err)
     if (RAND_bytes(a->nonce, sizeof(a->nonce)) != 1)
         return cas_err_set(err, CAS_E_CRYPTO, "no random bytes for the join's nonce");
     memcpy(rd, a->key_hash, 32);
-    pthread_mutex_lock(&d->tee.lock);
-    rc = cas_tee_provider_get_evidence(d->tee.provider, rd, &ev, err);
-    pthread_mutex_unlock(&d->tee.lock);
-    if (rc != CAS_OK)
+    if ((rc = casd_tee_evidence(&d->tee, rd, &ev, err)) != CAS_OK)
         return cas_err_wrap(err, "cannot make this instance's evidence");
     rc = cas_evidence_to_json(&ev, &evidence, &collateral, err);
     cas_tee_evidence_release(&ev);

@@ -163,6 +163,20 @@ casd_tee_init(struct casd_tee *t, const struct cas_config *cfg, struct cas_err *
     return CAS_OK;
 }
 
+cas_rc
+casd_tee_evidence(struct casd_tee *t, const uint8_t rd[64], struct cas_tee_evidence *ev,
+                  struct cas_err *err)
+{
+    cas_rc rc;
+
+    pthread_mutex_lock(&t->lock);
+    rc = cas_tee_provider_get_evidence(t->provider, rd, ev, err);
+    pthread_mutex_unlock(&t->lock);
+    if (rc != CAS_OK)
+        cas_log_err(CAS_LOG_ERROR, "casd.evidence_failed", err);
+    return rc;
+}
+
 void
 casd_tee_release(struct casd_tee *t)
 {
@@ -220,11 +234,7 @@ casd_handle_attest(struct cas_http_req *req)
         return;
     }
     X509_free(leaf);
-    pthread_mutex_lock(&d->tee.lock);
-    rc = cas_tee_provider_get_evidence(d->tee.provider, rd, &ev, &err);
-    pthread_mutex_unlock(&d->tee.lock);
-    if (rc != CAS_OK) {
-        cas_log_err(CAS_LOG_ERROR, "casd.evidence_failed", &err);
+    if ((rc = casd_tee_evidence(&d->tee, rd, &ev, &err)) != CAS_OK) {
         cas_err_wrap(&err, "Failed to attest the CAS");
         cas_http_reply_err(req, &err);
         free(leaf_pem);

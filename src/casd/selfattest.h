@@ -19,6 +19,7 @@
 #define CASD_SIM_ROOT_NAME "CAS TEE Simulator Root CA"
 
 struct cas_tee_provider;
+struct cas_tee_evidence;
 struct cas_dcap_verifier;
 struct cas_http_req;
 struct casd;
@@ -41,6 +42,10 @@ struct casd_tee {
 cas_rc casd_tee_init(struct casd_tee *t, const struct cas_config *cfg,
                      struct cas_err *err) CAS_MUST_CHECK;
 void casd_tee_release(struct casd_tee *t);
+
+/* casd's evidence for report data rd, from the provider under its lock; a failure is logged. */
+cas_rc casd_tee_evidence(struct casd_tee *t, const uint8_t rd[64], struct cas_tee_evidence *ev,
+                         struct cas_err *err) CAS_MUST_CHECK;
 
 /* GET /v1/attest?nonce=<hex> */
 void casd_handle_attest(struct cas_http_req *req);
