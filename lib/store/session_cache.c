@@ -112,18 +112,6 @@ cas_session_cache_stats(struct cas_session_cache *c, unsigned long *hits, unsign
     pthread_mutex_unlock(&c->lock);
 }
 
-static cas_rc
-read_hash(const struct cas_row *row, void *arg, struct cas_err *err)
-{
-    char *hash = arg;
-    const char *h = cas_row_text(row, 0);
-
-    if (h == NULL || strlen(h) != 64)
-        return cas_err_set(err, CAS_E_INTERNAL, "a stored session hash is malformed");
-    memcpy(hash, h, 65);
-    return CAS_OK;
-}
-
 /* Under the lock: the entry for (name, hash) with a reference taken for the caller, or NULL. */
 static struct cas_session_ref *
 lookup(struct cas_session_cache *c, const char *name, const char *hash)
@@ -180,7 +168,6 @@ cas_session_cache_current(struct cas_session_cache *c, struct cas_tx *tx, const 
                           char hash[65], const void **obj, struct cas_session_ref **ref,
                           bool *found, struct cas_err *err)
 {
-    struct cas_param p = CAS_PTEXT(name);
     struct cas_session_row row = {0};
     struct cas_session_ref *e, *raced, *dead[2];
     size_t n_dead = 0;
@@ -190,9 +177,7 @@ cas_session_cache_current(struct cas_session_cache *c, struct cas_tx *tx, const 
     *obj = NULL;
     *ref = NULL;
     *found = false;
-    hash[0] = '\0';
-    if ((rc = cas_tx_exec(tx, "SELECT hash FROM cas_session WHERE name = $1", &p, 1, read_hash,
-                          hash, NULL, err)) != CAS_OK)
+    if ((rc = cas_store_session_current_hash(tx, name, hash, err)) != CAS_OK)
         return rc;
     if (hash[0] == '\0')
         return CAS_OK;

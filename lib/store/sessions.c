@@ -67,6 +67,29 @@ cas_store_session_current(struct cas_tx *tx, const char *name, struct cas_sessio
                        &p, 1, read_row, &o, NULL, err);
 }
 
+static cas_rc
+read_hash(const struct cas_row *row, void *arg, struct cas_err *err)
+{
+    char *hash = arg;
+    const char *h = cas_row_text(row, 0);
+
+    if (h == NULL || strlen(h) != 64)
+        return cas_err_set(err, CAS_E_INTERNAL, "a stored session hash is malformed");
+    memcpy(hash, h, 65);
+    return CAS_OK;
+}
+
+cas_rc
+cas_store_session_current_hash(struct cas_tx *tx, const char *name, char hash[65],
+                               struct cas_err *err)
+{
+    struct cas_param p = CAS_PTEXT(name);
+
+    hash[0] = '\0';
+    return cas_tx_exec(tx, "SELECT hash FROM cas_session WHERE name = $1", &p, 1, read_hash, hash,
+                       NULL, err);
+}
+
 cas_rc
 cas_store_session_version(struct cas_tx *tx, const char *name, const char *hash,
                           struct cas_session_row *out, bool *found, struct cas_err *err)

@@ -31,6 +31,9 @@ void cas_session_row_release(struct cas_session_row *r);
 /* The current version of name (*found false when there is none). */
 cas_rc cas_store_session_current(struct cas_tx *tx, const char *name, struct cas_session_row *out,
                                  bool *found, struct cas_err *err) CAS_MUST_CHECK;
+/* Only the hash of name's current version: hash[0] is '\0' when there is none. */
+cas_rc cas_store_session_current_hash(struct cas_tx *tx, const char *name, char hash[65],
+                                      struct cas_err *err) CAS_MUST_CHECK;
 /* A version of name by hash. */
 cas_rc cas_store_session_version(struct cas_tx *tx, const char *name, const char *hash,
                                  struct cas_session_row *out, bool *found,

@@ -2,7 +2,6 @@
 #include "join.h"
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +16,9 @@
 #include "client/joinmsg.h"
 #include "crypto/binding.h"
 #include "crypto/pki.h"
-#include "crypto/seal.h"
-#include "dcap/quote.h"
 #include "evidence.h"
 #include "store/store.h"
 #include "tee/provider.h"
-#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/codec.h"
 #include "util/log.h"
@@ -188,12 +184,8 @@ casd_handle_join(struct cas_http_req *req)
 
 /* ---- the newcomer's side ---- */
 
-struct member {
-    char addr[ADDR_MAX];
-};
-
 struct members {
-    struct member m[MAX_MEMBERS];
+    char addr[MAX_MEMBERS][ADDR_MAX];
     size_t n;
     const char *self;
 };
@@ -208,7 +200,7 @@ read_member(const struct cas_row *row, void *arg, struct cas_err *err)
     if (id == NULL || addr == NULL || strcmp(id, ms->self) == 0 || ms->n >= MAX_MEMBERS ||
         strlen(addr) >= ADDR_MAX)
         return CAS_OK;
-    (void)snprintf(ms->m[ms->n++].addr, ADDR_MAX, "%s", addr);
+    (void)snprintf(ms->addr[ms->n++], ADDR_MAX, "%s", addr);
     return CAS_OK;
 }
 
@@ -404,10 +396,10 @@ casd_join(struct casd *d, const char *instance_id, struct cas_secret **key, stru
     for (size_t i = 0; i < ms.n; i++) {
         struct cas_err one = {0};
         char why[1024];
-        CAS_LOG(INFO, "casd.join_asking", CAS_LF_STR("instance_addr", ms.m[i].addr));
-        rc = ask_one(d, &a, ms.m[i].addr, key, &one);
+        CAS_LOG(INFO, "casd.join_asking", CAS_LF_STR("instance_addr", ms.addr[i]));
+        rc = ask_one(d, &a, ms.addr[i], key, &one);
         if (rc == CAS_OK) {
-            CAS_LOG(INFO, "casd.joined", CAS_LF_STR("instance_addr", ms.m[i].addr));
+            CAS_LOG(INFO, "casd.joined", CAS_LF_STR("instance_addr", ms.addr[i]));
             break;
         }
         if (rc != CAS_E_IO) {

@@ -44,7 +44,7 @@ void casd_member_address(const char *enclave_listen, char *out, size_t cap);
 /*
  * The newcomer's side: asks the instances listed in the database, most recently seen first,
  * until one answers. CAS_OK: *key is the verified sealing key. CAS_E_DENIED: an instance refused
- * (err lists its problems) or one was not this CAS's code; CAS_E_UNAVAILABLE-like CAS_E_IO: none
+ * (err lists its problems) or one does not satisfy the CAS's policy itself; CAS_E_IO: none
  * answered (err names each address and why). d->tee and d->collateral_dir must be set up.
  */
 cas_rc casd_join(struct casd *d, const char *instance_id, struct cas_secret **key,
