@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "dcap/verify.h"
 #include "dcap/x509.h"
 
@@ -31,15 +32,6 @@ struct item {
     int64_t at;
     bool js_ok;
 };
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint8_t *
 slurp(const char *path, size_t *len)

@@ -11,23 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "crypto/pki.h"
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static size_t
-discard(char *p, size_t s, size_t n, void *arg)
-{
-    (void)p;
-    (void)arg;
-    return s * n;
-}
 
 int
 main(int argc, char **argv)

@@ -12,18 +12,11 @@
 #include <time.h>
 #include <yaml.h>
 
+#include "bench_common.h"
 #include "policy/policy.h"
 #include "util/buf.h"
 
 #define MR "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Services with environments and placeholders, then secrets, up to just under 1 MiB. */
 static char *

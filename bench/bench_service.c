@@ -15,17 +15,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "crypto/pki.h"
 #include "tee/provider.h"
 #include "util/codec.h"
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The client credentials as objects, installed the way cas-run's enclave connection does
  * (lib/client/enclave.c): no PEM of the key is decoded again for every connection. */
@@ -44,14 +37,6 @@ use_creds(CURL *curl, void *sslctx, void *arg)
         SSL_CTX_use_PrivateKey(sslctx, c->key) != 1)
         return CURLE_SSL_CERTPROBLEM;
     return CURLE_OK;
-}
-
-static size_t
-discard(char *p, size_t s, size_t n, void *arg)
-{
-    (void)p;
-    (void)arg;
-    return s * n;
 }
 
 /* Requests on new connections for `seconds`; returns successes per second. */

@@ -11,15 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "crypto/pki.h"
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 #define PHASE_S 1.5
 
@@ -59,14 +52,6 @@ cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-static size_t
-discard(char *p, size_t s, size_t n, void *arg)
-{
-    (void)p;
-    (void)arg;
-    return s * n;
 }
 
 int
