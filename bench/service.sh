@@ -7,10 +7,13 @@
 # as objects. casd parses a collateral it has seen before once (by its exact bytes) and a session
 # version once (checked against the database each time); the quote's signatures, the policy
 # decision, the secrets and the audit record are done for every request.
-# Installs nginx-light (Debian) when missing. Usage: bench/service.sh [SECONDS]  (default 10)
+# The two sides take turns, ROUNDS times SECONDS each (a shared machine's load then falls on both
+# alike); the medians are compared. Each line also says where a request's time goes (curl's view).
+# Installs nginx-light (Debian) when missing. Usage: bench/service.sh [ROUNDS [SECONDS]]  (5, 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-10}
+rounds=${1:-5}
+secs=${2:-2}
 command -v nginx >/dev/null || { apt-get install -y -qq nginx-light >/dev/null; }
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release -j"$(nproc)" --target casd cas bench_service >/dev/null
@@ -73,9 +76,22 @@ CONF
 nginx -c "$d/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 sleep 0.5
-ref=$(build/release/bin/bench_service get "https://localhost:$N/index.html" "$d/n.crt" "$secs")
-echo "$ref"
-got=$(build/release/bin/bench_service attest 127.0.0.1:$E "$d/cas-data/cas-chain.pem" bench/svc "$SVC" "$secs")
-echo "$got"
-a=$(sed 's/[^0-9]*\([0-9]*\).*/\1/' <<<"$got"); r=$(sed 's/[^0-9]*\([0-9]*\).*/\1/' <<<"$ref")
-python3 -c "print(f'ratio casd attestations / nginx new TLS connections: {$a / $r:.2f}')"
+refs=() gots=()
+for i in $(seq 1 "$rounds"); do
+  ref=$(build/release/bin/bench_service get "https://localhost:$N/index.html" "$d/n.crt" "$secs")
+  got=$(build/release/bin/bench_service attest 127.0.0.1:$E "$d/cas-data/cas-chain.pem" bench/svc "$SVC" "$secs")
+  echo "round $i: $ref"
+  echo "round $i: $got"
+  refs+=("$(sed 's/[^0-9]*\([0-9]*\).*/\1/' <<<"$ref")")
+  gots+=("$(sed 's/[^0-9]*\([0-9]*\).*/\1/' <<<"$got")")
+done
+python3 - "${refs[*]}" "${gots[*]}" <<'PY'
+import statistics, sys
+r = [int(x) for x in sys.argv[1].split()]
+a = [int(x) for x in sys.argv[2].split()]
+print(f"nginx new TLS connections per second, median of {len(r)}: {statistics.median(r):.0f}")
+print(f"casd service attestations per second, median of {len(a)}: {statistics.median(a):.0f}")
+print("ratio per round: " + " ".join(f"{x / y:.2f}" for x, y in zip(a, r)))
+print(f"ratio casd attestations / nginx new TLS connections (medians): "
+      f"{statistics.median(a) / statistics.median(r):.2f}")
+PY

@@ -103,6 +103,10 @@ pg_begin(struct cas_conn *c, enum cas_tx_mode mode, struct cas_err *err)
 
     if (mode == CAS_TX_READ)
         return run(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+    /* Appended records take no part in the instances' write order: no lock, no wait for the
+     * WAL flush (SET LOCAL ends with the transaction). */
+    if (mode == CAS_TX_RECORD)
+        return run(c, "BEGIN; SET LOCAL synchronous_commit TO OFF", err);
     (void)snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%d)", WRITE_LOCK);
     return run(c, sql, err);
 }

@@ -1,7 +1,8 @@
 /*
  * sqlite.c - the SQLite engine of the store: one database file in WAL mode with synchronous=FULL
- * (an acknowledged commit survives a crash or power loss), secure_delete (freed pages are zeroed),
- * a busy timeout instead of immediate SQLITE_BUSY, and $N parameters rewritten to SQLite's ?N.
+ * (an acknowledged commit survives a crash or power loss; NORMAL for CAS_TX_RECORD only),
+ * secure_delete (freed pages are zeroed), a busy timeout instead of immediate SQLITE_BUSY, and $N
+ * parameters rewritten to SQLite's ?N.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
-#define STMT_CACHE 48
+#define STMT_CACHE 64
 
 /* Prepared statements kept per connection, by their text: the store runs the same few dozen
  * statements over and over, and preparing one costs more than running it. */
@@ -26,6 +27,7 @@ struct cas_conn {
     sqlite3 *db;
     struct cached_stmt cache[STMT_CACHE];
     size_t n_cache;
+    bool relaxed; /* synchronous=NORMAL is set (a CAS_TX_RECORD ran last) */
 };
 
 static cas_rc
@@ -127,23 +129,49 @@ keep(struct cas_conn *c, const char *sql, sqlite3_stmt *stmt)
     return true;
 }
 
+static cas_rc sq_exec(struct cas_conn *c, const char *sql, const struct cas_param *params,
+                      size_t n_params, cas_row_fn row_fn, void *arg, int64_t *changes,
+                      struct cas_err *err);
+
+/* Transaction statements run prepared from the statement cache, as every request runs some. */
+static cas_rc
+run_cached(struct cas_conn *c, const char *sql, struct cas_err *err)
+{
+    return sq_exec(c, sql, NULL, 0, NULL, NULL, NULL, err);
+}
+
+/* The level can only change outside a transaction, so it is set at BEGIN, and only when a
+ * write needs the other one: reads do not care. */
 static cas_rc
 sq_begin(struct cas_conn *c, enum cas_tx_mode mode, struct cas_err *err)
 {
-    return run(c->db, mode == CAS_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", err);
+    bool relaxed = mode == CAS_TX_RECORD;
+    cas_rc rc;
+
+    if (mode == CAS_TX_READ)
+        return run_cached(c, "BEGIN DEFERRED", err);
+    if (relaxed != c->relaxed) {
+        rc = run_cached(c, relaxed ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL", err);
+        if (rc != CAS_OK)
+            return rc;
+        c->relaxed = relaxed;
+    }
+    return run_cached(c, "BEGIN IMMEDIATE", err);
 }
 
 static cas_rc
 sq_commit(struct cas_conn *c, struct cas_err *err)
 {
-    return run(c->db, "COMMIT", err);
+    return run_cached(c, "COMMIT", err);
 }
 
 static void
 sq_rollback(struct cas_conn *c)
 {
+    struct cas_err ignored = {0};
+
     if (!sqlite3_get_autocommit(c->db))
-        (void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        (void)run_cached(c, "ROLLBACK", &ignored);
 }
 
 /* $N -> ?N outside quoted text: SQLite reads "$1" as a named parameter. */

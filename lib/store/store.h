@@ -39,7 +39,13 @@ struct cas_param {
 /* Called once per result row; a non-OK return stops the query and is returned by it. */
 typedef cas_rc (*cas_row_fn)(const struct cas_row *row, void *arg, struct cas_err *err);
 
-enum cas_tx_mode { CAS_TX_READ, CAS_TX_WRITE };
+/*
+ * CAS_TX_RECORD is a write of records only appended (the attestation audit log), committed
+ * without waiting for the disk: the commit survives casd's crash, and an OS crash or power loss
+ * may lose the last ones, never corrupt or reorder anything (SQLite synchronous=NORMAL in WAL
+ * mode, PostgreSQL synchronous_commit=off). Sessions, values and keys use CAS_TX_WRITE.
+ */
+enum cas_tx_mode { CAS_TX_READ, CAS_TX_WRITE, CAS_TX_RECORD };
 
 /*
  * Opens the database named by uri: NULL or "" for SQLite at default_sqlite_path, a path or

@@ -91,7 +91,7 @@ casd_audit(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
     p[1] = CAS_PTEXT(kh);
     p[2] = CAS_PTEXT(config_id);
     p[3] = CAS_PTEXT(verdict);
-    if (cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err) != CAS_OK ||
+    if (cas_store_begin(d->store, CAS_TX_RECORD, &tx, &err) != CAS_OK ||
         cas_tx_exec(
             tx, "INSERT INTO cas_audit (at, caller, config_id, verdict) VALUES ($1, $2, $3, $4)", p,
             4, NULL, NULL, NULL, &err) != CAS_OK ||

@@ -441,7 +441,9 @@ parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
                    a->config_id);
     (void)snprintf(a->service, sizeof(a->service), "%s", slash + 1);
     (void)n;
-    if (json_is_object(ev) && json_is_string(json_object_get(ev, "quote"))) {
+    if (a->quote != NULL) { /* decoded by load_body */
+        a->has_evidence = true;
+    } else if (json_is_object(ev) && json_is_string(json_object_get(ev, "quote"))) {
         q = json_string_value(json_object_get(ev, "quote"));
         qlen = strlen(q);
         if (qlen > 4 * CAS_DCAP_QUOTE_MAX / 3 + 4 || (a->quote = cas_malloc(qlen)) == NULL ||
@@ -457,49 +459,127 @@ parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
 }
 
 /*
- * The request body as JSON. A launcher sends the same collateral (about 15 KiB of JSON) with
- * every attestation: when casd parsed those exact bytes before, the body is parsed with null in
- * their place, and *col gets a copy of the collateral they gave (*have_col). *span tells where the
- * collateral's text is, for learning it after a full parse (span->found).
+ * The request body as JSON. Two members are big: the collateral (about 15 KiB of JSON, the same
+ * with every attestation of a platform) and the base64 quote (about 6 KiB). When casd parsed
+ * those exact collateral bytes before, it is null in the text parsed, and *col gets a copy of what
+ * they gave (*have_col). When the quote is plain base64 (no escapes can hide in it), it is decoded
+ * from the text into a->quote and "" is parsed in its place. Anything unexpected: the whole body
+ * is parsed, as without either. *span tells where the collateral's text is, for learning it after
+ * a full parse (span->found).
  */
 struct span {
     size_t start, end;
     bool found;
 };
 
+/* The quote in text[start, end) when it is "<base64>", decoded into a->quote. The decoder is
+ * strict (only the alphabet, '=' only at the end), so no escape or control character can have
+ * been inside: the JSON string is that text. */
+static bool
+quote_from_text(const char *text, size_t start, size_t end, struct attest_req *a)
+{
+    size_t qlen = end - start - 2;
+
+    if (end - start < 3 || text[start] != '"' || text[end - 1] != '"' ||
+        qlen > 4 * CAS_DCAP_QUOTE_MAX / 3 + 4)
+        return false;
+    if ((a->quote = cas_malloc(qlen)) != NULL &&
+        cas_b64_decode(text + start + 1, qlen, a->quote, qlen, &a->quote_len, false))
+        return true;
+    free(a->quote);
+    a->quote = NULL;
+    return false;
+}
+
+/* text with up to two spans replaced (given in order, not overlapping), in memory that is wiped
+ * when freed: it holds the access token. */
+static char *
+text_without(const char *text, size_t len, size_t cut[2][2], const char *const put[2], size_t n_cut,
+             size_t *out_len)
+{
+    size_t n = len, at = 0, from = 0;
+    char *sub;
+
+    for (size_t i = 0; i < n_cut; i++)
+        n = n - (cut[i][1] - cut[i][0]) + strlen(put[i]);
+    if ((sub = cas_wipe_malloc(n)) == NULL)
+        return NULL;
+    for (size_t i = 0; i < n_cut; i++) {
+        memcpy(sub + at, text + from, cut[i][0] - from);
+        at += cut[i][0] - from;
+        memcpy(sub + at, put[i], strlen(put[i]));
+        at += strlen(put[i]);
+        from = cut[i][1];
+    }
+    memcpy(sub + at, text + from, len - from);
+    *out_len = n;
+    return sub;
+}
+
 static json_t *
 load_body(struct casd *d, const struct cas_http_req *req, struct span *span,
-          struct cas_dcap_collateral *col, bool *have_col)
+          struct cas_dcap_collateral *col, bool *have_col, struct attest_req *a)
 {
     const char *text = (const char *)req->body;
-    size_t len = req->body_len, n;
+    size_t len = req->body_len, n, es, ee, qs, qe, cut[2][2], n_cut = 0;
+    const char *put[2];
+    bool quoted = false;
     char *sub;
-    json_t *body = NULL;
+    json_t *body = NULL, *q;
 
     *have_col = false;
     span->found = cas_json_member_span(text, len, "collateral", &span->start, &span->end) &&
                   text[span->start] == '{';
     if (span->found && cas_dcap_collateral_cache_get(d->collateral, text + span->start,
-                                                     span->end - span->start, col)) {
-        n = len - (span->end - span->start) + 4;
-        if ((sub = cas_wipe_malloc(n)) != NULL) { /* it holds the access token */
-            memcpy(sub, text, span->start);
-            memcpy(sub + span->start, "null", 4);
-            memcpy(sub + span->start + 4, text + span->end, len - span->end);
-            body = json_loadb(sub, n, JSON_REJECT_DUPLICATES, NULL);
-            cas_wipe_free(sub);
-        }
-        /* Anything unexpected: the whole body is parsed, as without the cache. */
-        *have_col = json_is_object(body) && json_is_null(json_object_get(body, "collateral"));
-        if (!*have_col) {
-            json_decref(body);
-            cas_dcap_collateral_release(col);
-            body = NULL;
-        }
+                                                     span->end - span->start, col))
+        *have_col = true;
+    if (cas_json_member_span(text, len, "evidence", &es, &ee) && text[es] == '{' &&
+        cas_json_member_span(text + es, ee - es, "quote", &qs, &qe))
+        quoted = quote_from_text(text, es + qs, es + qe, a);
+    if (quoted && *have_col && span->start < es) {
+        cut[n_cut][0] = span->start, cut[n_cut][1] = span->end, put[n_cut++] = "null";
+        cut[n_cut][0] = es + qs, cut[n_cut][1] = es + qe, put[n_cut++] = "\"\"";
+    } else {
+        if (quoted)
+            cut[n_cut][0] = es + qs, cut[n_cut][1] = es + qe, put[n_cut++] = "\"\"";
+        if (*have_col)
+            cut[n_cut][0] = span->start, cut[n_cut][1] = span->end, put[n_cut++] = "null";
     }
-    if (body == NULL)
+    if (n_cut > 0 && (sub = text_without(text, len, cut, put, n_cut, &n)) != NULL) {
+        body = json_loadb(sub, n, JSON_REJECT_DUPLICATES, NULL);
+        cas_wipe_free(sub);
+    }
+    q = json_object_get(json_object_get(body, "evidence"), "quote");
+    if (n_cut > 0 && !(json_is_object(body) &&
+                       (!*have_col || json_is_null(json_object_get(body, "collateral"))) &&
+                       (!quoted || (json_is_string(q) && json_string_length(q) == 0)))) {
+        json_decref(body);
+        body = NULL;
+    }
+    if (body == NULL) { /* the whole body, parsed as without the shortcuts */
+        if (*have_col)
+            cas_dcap_collateral_release(col);
+        *have_col = false;
+        free(a->quote);
+        a->quote = NULL;
+        a->quote_len = 0;
         body = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    }
     return body;
+}
+
+/*
+ * Records the attempt. The read transaction ends first: the record is then written on the
+ * connection just given back, whose page cache stays valid for the next attestation (a write on
+ * another connection would make this one read its pages again).
+ */
+static void
+audit(struct casd *d, struct cas_tx **tx, const struct cas_http_req *req, const char *config_id,
+      enum casd_outcome o, const char *verdict)
+{
+    cas_tx_rollback(*tx);
+    *tx = NULL;
+    casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, config_id, o, verdict);
 }
 
 void
@@ -532,7 +612,7 @@ casd_handle_service_attest(struct cas_http_req *req)
         reply_msg(req, 403, "Attestation failed", "a client certificate is required");
         return;
     }
-    body = load_body(d, req, &span, &col, &have_col);
+    body = load_body(d, req, &span, &col, &have_col, &a);
     if (!json_is_object(body)) {
         reply_msg(req, 400, "Invalid request", "the body is not a JSON object");
         goto out;
@@ -552,8 +632,7 @@ casd_handle_service_attest(struct cas_http_req *req)
         goto fail;
     if (!found) {
         reply_msg(req, 404, "Session not found", NULL);
-        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OTHER,
-                   "session not found");
+        audit(d, &tx, req, a.config_id, CASD_AUDIT_OTHER, "session not found");
         goto out;
     }
     p = obj;
@@ -563,8 +642,7 @@ casd_handle_service_attest(struct cas_http_req *req)
     }
     if (svc == NULL) {
         reply_msg(req, 404, "Service not found", NULL);
-        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OTHER,
-                   "service not found");
+        audit(d, &tx, req, a.config_id, CASD_AUDIT_OTHER, "service not found");
         goto out;
     }
     /* The evidence: verified, and bound to this connection's client key (api.md §2.4). */
@@ -591,28 +669,25 @@ casd_handle_service_attest(struct cas_http_req *req)
         json_array_append_new(msgs, json_string(first));
         for (unsigned i = 0; i < dec.n; i++)
             json_array_append_new(msgs, json_string(dec.problems[i]));
-        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_DENIED,
-                   dec.problems[0]);
+        audit(d, &tx, req, a.config_id, CASD_AUDIT_DENIED, dec.problems[0]);
         cas_http_reply_json(req, 403,
                             json_pack("{s:o, s:o}", "msg", msgs, "verdict",
                                       verdict_json(&vd, ev.present && vd.evidence_type != NULL)));
         goto out;
     }
     if (launcher_lacks(req, &a, svc, rc_ctx.img)) {
-        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OTHER,
-                   "launcher lacks a feature");
+        audit(d, &tx, req, a.config_id, CASD_AUDIT_OTHER, "launcher lacks a feature");
         goto out;
     }
     if (configuration(&rc_ctx, svc, cur_hash, req->peer_key_hash, now, &answer, &err) != CAS_OK) {
-        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OTHER,
-                   "configuration failed");
+        audit(d, &tx, req, a.config_id, CASD_AUDIT_OTHER, "configuration failed");
         cas_err_wrap(&err, "Failed to configure service '%s'", a.config_id);
         if (err.rc == CAS_E_DENIED)
             err.rc = CAS_E_CONFLICT; /* an import that no longer resolves */
         cas_http_reply_err(req, &err);
         goto out;
     }
-    casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, CASD_AUDIT_OK, "ok");
+    audit(d, &tx, req, a.config_id, CASD_AUDIT_OK, "ok");
     cas_http_reply_json(req, 200, answer);
     goto out;
 fail:
