@@ -569,6 +569,38 @@ load_body(struct casd *d, const struct cas_http_req *req, struct span *span,
 }
 
 /*
+ * The session's current version in a new read transaction *tx. It is asked of the database every
+ * time; only its unsealing and parsing are saved when another attestation already built that
+ * very version. Certificates due for renewal are re-issued first (policy.md §8.1: at the next
+ * read or attestation), then the version is looked up again, in a new transaction.
+ */
+static cas_rc
+current_session(struct casd *d, const char *name, int64_t now, struct cas_tx **tx, char hash[65],
+                const void **obj, struct cas_session_ref **ref, bool *found, struct cas_err *err)
+{
+    bool due = false;
+    cas_rc rc;
+
+    for (int round = 0; round < 2; round++) {
+        if ((rc = cas_store_begin(d->store, CAS_TX_READ, tx, err)) != CAS_OK ||
+            (rc = cas_session_cache_current(d->policies, *tx, name, hash, obj, ref, found, err)) !=
+                CAS_OK ||
+            !*found || round == 1 ||
+            (rc = cas_store_secret_due(*tx, name, now, &due, err)) != CAS_OK || !due)
+            return rc;
+        cas_tx_rollback(*tx);
+        *tx = NULL;
+        rc = casd_values_renew(d, name, hash, *obj, now, err);
+        cas_session_ref_release(d->policies, *ref);
+        *ref = NULL;
+        *obj = NULL;
+        if (rc != CAS_OK)
+            return rc;
+    }
+    return CAS_OK;
+}
+
+/*
  * Records the attempt. The read transaction ends first: the record is then written on the
  * connection just given back, whose page cache stays valid for the next attestation (a write on
  * another connection would make this one read its pages again).
@@ -624,11 +656,7 @@ casd_handle_service_attest(struct cas_http_req *req)
         goto out;
     }
     (void)snprintf(first, sizeof(first), "Attestation of service '%s' failed", a.config_id);
-    /* The current version is asked of the database every time; only its unsealing and parsing
-     * are saved when another attestation already built that very version. */
-    if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
-        cas_session_cache_current(d->policies, tx, a.session, cur_hash, &obj, &ref, &found, &err) !=
-            CAS_OK)
+    if (current_session(d, a.session, now, &tx, cur_hash, &obj, &ref, &found, &err) != CAS_OK)
         goto fail;
     if (!found) {
         reply_msg(req, 404, "Session not found", NULL);
