@@ -364,3 +364,14 @@ cas_store_secret_due(struct cas_tx *tx, const char *session, int64_t now, bool *
                        " AND renew_at <= $2 LIMIT 1",
                        p, 2, set_true, due, NULL, err);
 }
+
+cas_rc
+cas_store_audit_add(struct cas_tx *tx, int64_t at, const char *caller, const char *what,
+                    const char *verdict, struct cas_err *err)
+{
+    struct cas_param p[4] = {CAS_PINT(at), CAS_PTEXT(caller), CAS_PTEXT(what), CAS_PTEXT(verdict)};
+
+    return cas_tx_exec(
+        tx, "INSERT INTO cas_audit (at, caller, config_id, verdict) VALUES ($1, $2, $3, $4)", p, 4,
+        NULL, NULL, NULL, err);
+}

@@ -71,4 +71,9 @@ cas_rc cas_store_secret_due(struct cas_tx *tx, const char *session, int64_t now,
 cas_rc cas_store_secret_prune(struct cas_tx *tx, const char *session, const char *const *keep,
                               size_t n, struct cas_err *err) CAS_MUST_CHECK;
 
+/* One audit record (schema version 3): who (a key hash in base58), what (a config id or a session
+ * name) and the verdict. Never a secret value. */
+cas_rc cas_store_audit_add(struct cas_tx *tx, int64_t at, const char *caller, const char *what,
+                           const char *verdict, struct cas_err *err) CAS_MUST_CHECK;
+
 #endif

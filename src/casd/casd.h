@@ -35,7 +35,7 @@ struct casd {
     /* Counters for /metrics (atomic: every worker adds). */
     atomic_ulong attest_ok, attest_denied, attest_other;
     atomic_ulong join_ok, join_denied, join_other; /* the attested join, asked of this instance */
-    atomic_ulong sessions_created, sessions_updated, sessions_deleted;
+    atomic_ulong sessions_created, sessions_updated, sessions_deleted, sessions_refused;
     atomic_ulong db_errors;
 };
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "casd.h"
+#include "store/sessions.h"
 #include "store/store.h"
 #include "util/codec.h"
 #include "util/log.h"
@@ -75,30 +76,37 @@ void
 casd_audit(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
            const char *config_id, enum casd_outcome o, const char *verdict)
 {
-    atomic_ulong *count[2][3] = {{&d->attest_ok, &d->attest_denied, &d->attest_other},
-                                 {&d->join_ok, &d->join_denied, &d->join_other}};
+    static const char *const event[] = {"casd.service_attestation", "casd.join",
+                                        "casd.session_refused"};
+    atomic_ulong *count[3][3] = {{&d->attest_ok, &d->attest_denied, &d->attest_other},
+                                 {&d->join_ok, &d->join_denied, &d->join_other},
+                                 {NULL, &d->sessions_refused, &d->sessions_refused}};
     char kh[51];
     struct cas_tx *tx = NULL;
     struct cas_err err = {0};
-    struct cas_param p[4];
 
     cas_keyhash_to_b58(caller, kh);
-    atomic_fetch_add(count[kind][o], 1);
-    CAS_LOG(INFO, kind == CASD_AUDIT_JOIN ? "casd.join" : "casd.service_attestation",
-            CAS_LF_STR("config_id", config_id), CAS_LF_STR("caller", kh),
-            CAS_LF_STR("verdict", verdict));
-    p[0] = CAS_PINT(time(NULL));
-    p[1] = CAS_PTEXT(kh);
-    p[2] = CAS_PTEXT(config_id);
-    p[3] = CAS_PTEXT(verdict);
+    if (count[kind][o] != NULL)
+        atomic_fetch_add(count[kind][o], 1);
+    CAS_LOG(INFO, event[kind],
+            CAS_LF_STR(kind == CASD_AUDIT_SESSION ? "session" : "config_id", config_id),
+            CAS_LF_STR("caller", kh), CAS_LF_STR("verdict", verdict));
     if (cas_store_begin(d->store, CAS_TX_RECORD, &tx, &err) != CAS_OK ||
-        cas_tx_exec(
-            tx, "INSERT INTO cas_audit (at, caller, config_id, verdict) VALUES ($1, $2, $3, $4)", p,
-            4, NULL, NULL, NULL, &err) != CAS_OK ||
+        cas_store_audit_add(tx, time(NULL), kh, config_id, verdict, &err) != CAS_OK ||
         cas_tx_commit(tx, &err) != CAS_OK) {
         if (tx != NULL)
             cas_tx_rollback(tx);
         atomic_fetch_add(&d->db_errors, 1);
         cas_log_err(CAS_LOG_ERROR, "casd.audit_failed", &err);
     }
+}
+
+cas_rc
+casd_audit_in(struct cas_tx *tx, const uint8_t caller[32], const char *session, const char *verdict,
+              struct cas_err *err)
+{
+    char kh[51];
+
+    cas_keyhash_to_b58(caller, kh);
+    return cas_store_audit_add(tx, time(NULL), kh, session, verdict, err);
 }

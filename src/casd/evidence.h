@@ -14,6 +14,7 @@
 #include "attest/attest.h"
 #include "dcap/collateral.h"
 #include "dcap/verify.h"
+#include "store/store.h"
 
 struct casd;
 
@@ -45,10 +46,14 @@ enum casd_outcome { CASD_AUDIT_OK, CASD_AUDIT_DENIED, CASD_AUDIT_OTHER };
 enum casd_audit_kind {
     CASD_AUDIT_SERVICE, /* a service attestation: ev=casd.service_attestation */
     CASD_AUDIT_JOIN,    /* an instance asking to join: ev=casd.join */
+    CASD_AUDIT_SESSION, /* a refused session change: ev=casd.session_refused */
 };
 
 /* Logs and stores one audit record, and counts it for /metrics. */
 void casd_audit(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
                 const char *config_id, enum casd_outcome o, const char *verdict);
+/* The record of a session change, in the transaction that makes it: both or neither last. */
+cas_rc casd_audit_in(struct cas_tx *tx, const uint8_t caller[32], const char *session,
+                     const char *verdict, struct cas_err *err) CAS_MUST_CHECK;
 
 #endif

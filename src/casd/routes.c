@@ -123,11 +123,13 @@ metrics(struct cas_http_req *req)
                  "cas_joins_total{verdict=\"ok\"} %lu\n"
                  "cas_joins_total{verdict=\"denied\"} %lu\n"
                  "cas_joins_total{verdict=\"other\"} %lu\n"
-                 "# HELP cas_session_changes_total Sessions created, updated and deleted.\n"
+                 "# HELP cas_session_changes_total Sessions created, updated, deleted; changes "
+                 "refused.\n"
                  "# TYPE cas_session_changes_total counter\n"
                  "cas_session_changes_total{op=\"created\"} %lu\n"
                  "cas_session_changes_total{op=\"updated\"} %lu\n"
                  "cas_session_changes_total{op=\"deleted\"} %lu\n"
+                 "cas_session_changes_total{op=\"refused\"} %lu\n"
                  "# HELP cas_database_errors_total Database operations that failed.\n"
                  "# TYPE cas_database_errors_total counter\n"
                  "cas_database_errors_total %lu\n",
@@ -135,7 +137,8 @@ metrics(struct cas_http_req *req)
                  atomic_load(&d->attest_other), atomic_load(&d->join_ok),
                  atomic_load(&d->join_denied), atomic_load(&d->join_other),
                  atomic_load(&d->sessions_created), atomic_load(&d->sessions_updated),
-                 atomic_load(&d->sessions_deleted), atomic_load(&d->db_errors));
+                 atomic_load(&d->sessions_deleted), atomic_load(&d->sessions_refused),
+                 atomic_load(&d->db_errors));
     if (sessions >= 0)
         cas_buf_addf(&b,
                      "# HELP cas_sessions Sessions stored (current versions).\n"

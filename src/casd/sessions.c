@@ -21,6 +21,7 @@
 #include "crypto/pki.h"
 #include "crypto/seal.h"
 #include "dcap/collateral.h"
+#include "evidence.h"
 #include "http/server.h"
 #include "policy/names.h"
 #include "policy/policy.h"
@@ -259,6 +260,23 @@ reply2(struct cas_http_req *req, int status, const char *first, const char *fmt,
     cas_http_reply_msgs(req, status, msgs, 2);
 }
 
+/* 403 for a change the caller's identity may not make; why is kept for the audit record, which
+ * is written once the change's transaction has ended (casd_audit opens its own). */
+static void refuse(struct cas_http_req *req, const char *first, char *why, size_t cap,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+refuse(struct cas_http_req *req, const char *first, char *why, size_t cap, const char *fmt, ...)
+{
+    const char *msgs[2] = {first, why};
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+    cas_http_reply_msgs(req, 403, msgs, 2);
+}
+
 static void
 reply_internal(struct cas_http_req *req, const char *first, struct cas_err *err)
 {
@@ -306,6 +324,7 @@ struct upload {
     uint8_t creator[32];
     char hash[65];
     int status;
+    char refused[2 * NAME_MAX_LEN + 256]; /* why a 403 was given, for the audit record */
 };
 
 static void
@@ -483,7 +502,7 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
     const char *exporters[64];
     struct cas_session_row row = {0};
     struct cas_secret *doc = NULL;
-    char aad[NAME_MAX_LEN + 100];
+    char aad[NAME_MAX_LEN + 100], verdict[100];
     bool create = !p->has_predecessor || p->predecessor_is_null;
     int64_t now = (int64_t)time(NULL);
     uint8_t digest[32], parent_creator[32];
@@ -513,7 +532,7 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
                  allows(&(struct acl){pp, parent_creator, req, u->d, tx, u->parent}, L_CREATE);
             cas_policy_free(pp);
             if (!ok) {
-                reply2(req, 403, u->first,
+                refuse(req, u->first, u->refused, sizeof(u->refused),
                        "your identity (%s) may not create sessions in namespace '%s'", kh,
                        u->parent);
                 return CAS_E_DENIED;
@@ -544,8 +563,8 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
         ok = creator_of(&u->cur, cur_creator) &&
              allows(&(struct acl){u->old, cur_creator, req, u->d, tx, p->name}, L_UPDATE);
         if (!ok) {
-            reply2(req, 403, u->first, "your identity (%s) may not update session '%s'", kh,
-                   p->name);
+            refuse(req, u->first, u->refused, sizeof(u->refused),
+                   "your identity (%s) may not update session '%s'", kh, p->name);
             return CAS_E_DENIED;
         }
         if (strcmp(p->predecessor, u->cur.hash) != 0) {
@@ -583,6 +602,9 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
                        err)) != CAS_OK ||
         (rc = cas_store_session_put(tx, &row, u->parent, now, err)) != CAS_OK ||
         (rc = cas_store_session_set_imports(tx, p->name, exporters, n_exp, err)) != CAS_OK)
+        goto out;
+    (void)snprintf(verdict, sizeof(verdict), "%s %s", create ? "created" : "updated to", u->hash);
+    if ((rc = casd_audit_in(tx, req->peer_key_hash, p->name, verdict, err)) != CAS_OK)
         goto out;
     u->status = create ? 201 : 200;
 out:
@@ -638,6 +660,9 @@ casd_handle_session_upload(struct cas_http_req *req)
         cas_tx_rollback(tx);
         if (req->r != NULL) /* not replied yet: an internal failure */
             reply_internal(req, u.first, &err);
+        if (u.refused[0] != '\0')
+            casd_audit(d, CASD_AUDIT_SESSION, req->peer_key_hash, u.p->name, CASD_AUDIT_DENIED,
+                       u.refused);
         goto out;
     }
     if ((rc = cas_tx_commit(tx, &err)) != CAS_OK) {
@@ -843,8 +868,11 @@ casd_handle_session_delete(struct cas_http_req *req)
     struct cas_err err = {0};
     struct cas_tx *tx = NULL;
     char name[NAME_MAX_LEN + 1], other[NAME_MAX_LEN + 1] = "", first[NAME_MAX_LEN + 64];
+    char refused[2 * NAME_MAX_LEN + 256] = "";
+    char kh[51];
     uint8_t creator[32];
     bool found = false;
+    cas_rc rc;
 
     if (!path_name(req, "/v1/sessions/", name, sizeof(name))) {
         reply2(req, 400, "Invalid session name",
@@ -867,7 +895,8 @@ casd_handle_session_delete(struct cas_http_req *req)
         goto out;
     }
     if (!allows(&(struct acl){p, creator, req, d, tx, name}, L_DELETE)) {
-        reply2(req, 403, first, "your identity may not delete session '%s'", name);
+        refuse(req, first, refused, sizeof(refused), "your identity may not delete session '%s'",
+               name);
         goto out;
     }
     if (cas_store_session_importer(tx, name, other, sizeof(other), &err) != CAS_OK)
@@ -882,19 +911,24 @@ casd_handle_session_delete(struct cas_http_req *req)
         reply2(req, 409, first, "session '%s' has sessions in its namespace ('%s')", name, other);
         goto out;
     }
-    if (cas_store_session_delete(tx, name, &err) != CAS_OK || cas_tx_commit(tx, &err) != CAS_OK) {
-        tx = NULL;
+    if (cas_store_session_delete(tx, name, &err) != CAS_OK ||
+        casd_audit_in(tx, req->peer_key_hash, name, "deleted", &err) != CAS_OK)
         goto fail;
-    }
-    tx = NULL;
+    rc = cas_tx_commit(tx, &err);
+    tx = NULL; /* ended either way */
+    if (rc != CAS_OK)
+        goto fail;
     atomic_fetch_add(&d->sessions_deleted, 1);
-    CAS_LOG(INFO, "casd.session_deleted", CAS_LF_STR("session", name));
+    key_hash_text(req->peer_key_hash, kh);
+    CAS_LOG(INFO, "casd.session_deleted", CAS_LF_STR("session", name), CAS_LF_STR("caller", kh));
     cas_http_reply(req, 204, NULL, NULL, 0);
     goto out;
 fail:
     reply_internal(req, first, &err);
 out:
     cas_tx_rollback(tx);
+    if (refused[0] != '\0')
+        casd_audit(d, CASD_AUDIT_SESSION, req->peer_key_hash, name, CASD_AUDIT_DENIED, refused);
     cas_policy_free(p);
     cas_session_row_release(&cur);
 }

@@ -155,6 +155,24 @@ expect 0 cas session delete open
 expect 1 cas session read open
 pass "imports checked at creation; an imported session and one without 'delete' are not deleted"
 
+# The audit log in the database: every change with its caller's key hash, and the refusals.
+ME=$(cas self show-key-hash); THEM=$("${O[@]}" self show-key-hash)
+audit() { sqlite3 "$T/cas/cas-data/cas.db" "SELECT caller || ' ' || verdict FROM cas_audit WHERE config_id = '$1' ORDER BY rowid"; }
+A=$(audit example_session)
+grep -qx "$ME created [0-9a-f]\{64\}" <<<"$A" || fail "no creation record: $A"
+grep -qx "$ME updated to $cur" <<<"$A" || fail "no record of the update to $cur: $A"
+grep -qx "$THEM your identity ($THEM) may not update session 'example_session'" <<<"$A" ||
+  fail "no record of the stranger's update: $A"
+grep -qx "$ME your identity may not delete session 'example_session'" <<<"$A" || fail "no record of the refused delete: $A"
+A=$(audit open/child)
+grep -qx "$THEM your identity ($THEM) may not create sessions in namespace 'open'" <<<"$A" ||
+  fail "no record of the stranger's child: $A"
+[ "$(audit open | tail -1)" = "$ME deleted" ] || fail "no deletion record: $(audit open)"
+grep -qx "$THEM created [0-9a-f]\{64\}" <<<"$(audit team/child)" || fail "team/child: $(audit team/child)"
+grep -q 'ev=casd.session_refused session="example_session" caller="'"$THEM"'"' "$T/casd.log" ||
+  fail "the refusal is not on the log"
+pass "the audit log holds each creation, update and deletion with its caller, and each refusal"
+
 # At rest: no explicit value in the database or its WAL, raw, hex or base64.
 for v in s3cr3t-shared-value not-shared; do
   for enc in "$v" "$(printf %s "$v" | od -An -tx1 | tr -d ' \n')" "$(printf %s "$v" | base64 -w0)"; do
