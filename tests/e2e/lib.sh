@@ -57,6 +57,34 @@ wait_health() {
   fail "casd did not become healthy on port $port"
 }
 
+# casd_attested [ARGS...]: casd in $T/cas on free loopback ports P (client API) and Q (enclave
+# API), healthy, attested by the CLI (state in $T/cli.json, as a testing-only debug CAS), its
+# chain in $T/cas_cert.crt; the pid in CASD_PID, the log in $T/casd.log.
+casd_attested() {
+  local mr
+  export CAS_CLI_CONFIG="$T/cli.json" CAS_CLI_RETRIES=0
+  P=$(free_port); Q=$(free_port)
+  start_casd casd "$T/cas" --listen 127.0.0.1:$P --enclave-listen 127.0.0.1:$Q "$@"
+  wait_health "$T/cas/cas-data/cas-chain.pem" $P
+  mr=$(curl -sk https://127.0.0.1:$P/ | sed -n 's/.*<code id="mrenclave">\([0-9a-f]\{64\}\)<\/code>.*/\1/p')
+  cas attest -G --mrenclave "$mr" --only_for_testing-ignore-signer --only_for_testing-debug \
+    127.0.0.1:$P >"$T/attest.out" 2>&1 || fail "cas attest: $(cat "$T/attest.out")"
+  cas show-certificate >"$T/cas_cert.crt"
+}
+
+# casd_later DAYS: stops casd (CASD_PID) and starts it again on the same directory and ports
+# DAYS days ahead (libfaketime), log in $T/casd2.log. Everything started afterwards, clients
+# included, runs at that time too (casd's new TLS certificate is not valid yet at the real time).
+casd_later() {
+  local ft
+  ft=$(find /usr/lib -name 'libfaketime.so.1' 2>/dev/null | head -1)
+  [ -n "$ft" ] || fail "libfaketime is not installed (scripts/deps.sh installs it)"
+  stop_pid "$CASD_PID"
+  export LD_PRELOAD="$ft" FAKETIME="+${1}d" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
+  start_casd casd2 "$T/cas" --listen 127.0.0.1:$P --enclave-listen 127.0.0.1:$Q
+  wait_health "$T/cas/cas-data/cas-chain.pem" $P
+}
+
 # stop_pid PID: SIGTERM and wait (bounded); the exit status lands in STOP_STATUS.
 stop_pid() {
   local pid=$1 i

@@ -6,13 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-export CAS_CLI_CONFIG="$T/cli.json" CAS_CLI_RETRIES=0
-P=$(free_port); Q=$(free_port)
-start_casd casd "$T/cas" --listen 127.0.0.1:$P --enclave-listen 127.0.0.1:$Q
-wait_health "$T/cas/cas-data/cas-chain.pem" $P
-pid=$CASD_PID
-MR=$(curl -sk https://127.0.0.1:$P/ | sed -n 's/.*<code id="mrenclave">\([0-9a-f]\{64\}\)<\/code>.*/\1/p')
-cas attest -G --mrenclave "$MR" --only_for_testing-ignore-signer --only_for_testing-debug 127.0.0.1:$P >/dev/null 2>&1
+casd_attested
 
 cat >"$T/kinds.yaml" <<'YAML'
 name: kinds
@@ -84,14 +78,7 @@ cas session update "$T/kinds2.yaml" >/dev/null 2>"$T/err" || fail "update: $(cat
 pass "an update keeps unchanged generated values and regenerates changed ones"
 
 # 61 days later less than a third of the 90 days remains: the next read re-issues.
-FT=$(find /usr/lib -name 'libfaketime.so.1' 2>/dev/null | head -1)
-[ -n "$FT" ] || fail "libfaketime is not installed (scripts/deps.sh installs it)"
-stop_pid "$pid"
-# From here on everything, clients included, runs 61 days ahead (casd's new TLS certificate
-# is not valid yet at the real time).
-export LD_PRELOAD="$FT" FAKETIME="+61d" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
-start_casd casd2 "$T/cas" --listen 127.0.0.1:$P --enclave-listen 127.0.0.1:$Q
-wait_health "$T/cas/cas-data/cas-chain.pem" $P
+casd_later 61
 exp2=$(getj srv | jq -r .expires)
 [ "$exp2" \> "$exp1" ] || fail "expires did not move forward: $exp1 -> $exp2"
 openssl verify -CAfile <(get ca) <(get srv) >/dev/null || fail "the renewed certificate does not verify"

@@ -7,14 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-export CAS_CLI_CONFIG="$T/cli.json" CAS_CLI_RETRIES=0
-P=$(free_port); Q=$(free_port)
-start_casd casd "$T/cas" --listen 127.0.0.1:$P --enclave-listen 127.0.0.1:$Q
-wait_health "$T/cas/cas-data/cas-chain.pem" $P
-MR_CAS=$(curl -sk https://127.0.0.1:$P/ | sed -n 's/.*<code id="mrenclave">\([0-9a-f]\{64\}\)<\/code>.*/\1/p')
-cas attest -G --mrenclave "$MR_CAS" --only_for_testing-ignore-signer --only_for_testing-debug 127.0.0.1:$P >/dev/null 2>&1 ||
-  fail "cas attest"
-cas show-certificate >"$T/cas_cert.crt"
+casd_attested
 
 # The service: cat, printing the certificate it was given as an injection file.
 CAT="$T/cat"
@@ -56,15 +49,8 @@ openssl verify -CAfile "$T/ca.pem" "$T/cert1.pem" >/dev/null || fail "the first 
 end1=$(date -d "$(openssl x509 -in "$T/cert1.pem" -noout -enddate | cut -d= -f2)" +%s)
 pass "the service received a certificate of the session CA, valid until $(date -u -d @"$end1" +%F)"
 
-# 61 days later: casd, cas-run and the checks all run at the faked time (casd's TLS certificate,
-# issued at its start, is not valid yet at the real time).
-FT=$(find /usr/lib -name 'libfaketime.so.1' 2>/dev/null | head -1)
-[ -n "$FT" ] || fail "libfaketime is not installed (scripts/deps.sh installs it)"
-stop_pid "$CASD_PID"
-export LD_PRELOAD="$FT" FAKETIME="+61d" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
-start_casd casd2 "$T/cas" --listen 127.0.0.1:$P --enclave-listen 127.0.0.1:$Q
-wait_health "$T/cas/cas-data/cas-chain.pem" $P
-cas show-certificate >"$T/cas_cert.crt" 2>/dev/null || cp "$T/cas/cas-data/cas-chain.pem" "$T/cas_cert.crt"
+# 61 days later: less than a third of the 90 days remains.
+casd_later 61
 run_service "$T/cert2.pem"
 grep -q 'ev=casd.certificates_renewed session="renew"' "$T/casd2.log" ||
   fail "casd did not renew at the attestation: $(grep -c . "$T/casd2.log") log lines"
