@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 
+#include <openssl/crypto.h>
 #include <openssl/objects.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -102,6 +103,8 @@ struct pck_entry {
     struct cas_dcap_pck_info info;
     uint8_t ak_bytes[64]; /* the attestation key of the quote it was built for */
     EVP_PKEY *ak;
+    uint8_t qe_ok[32]; /* SHA-256(QE report || its signature) that verified with pck_key */
+    bool has_qe_ok;
 };
 
 struct col_entry {
@@ -537,6 +540,25 @@ hash2(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len, uint8_t ou
     return ok;
 }
 
+/*
+ * The QE report's signature by the PCK key. A platform's quoting enclave signs the same report
+ * for every quote (it binds the attestation key, not the quote), so an entry keeps the digest of
+ * the report and signature it verified when it was built: those very bytes again need no second
+ * ECDSA verification. Anything else is verified.
+ */
+static bool
+qe_report_signed(const struct pck_entry *pe, const struct cas_quote *q)
+{
+    uint8_t h[32];
+
+    if (pe->has_qe_ok &&
+        hash2(q->qe_report_bytes.buf, q->qe_report_bytes.len, q->qe_report_signature, 64, h) &&
+        CRYPTO_memcmp(h, pe->qe_ok, 32) == 0)
+        return true;
+    SHA256(q->qe_report_bytes.buf, q->qe_report_bytes.len, h);
+    return cas_dcap_ecdsa_verify(pe->pck_key, h, q->qe_report_signature);
+}
+
 static cas_rc
 get_pck(struct cas_dcap_verifier *v, const struct cas_quote *q, const struct cas_dcap_collateral *c,
         int64_t at, struct pck_entry **out, struct fail *f, struct cas_err *err)
@@ -566,6 +588,9 @@ get_pck(struct cas_dcap_verifier *v, const struct cas_quote *q, const struct cas
         pe->ak = NULL; /* the quote signature check reports it */
         cas_err_clear(err);
     }
+    /* Set before the entry is shared, never after: readers need no lock. */
+    pe->has_qe_ok = qe_report_signed(pe, q) && hash2(q->qe_report_bytes.buf, q->qe_report_bytes.len,
+                                                     q->qe_report_signature, 64, pe->qe_ok);
     cache_put(v, &v->pck, &pe->e, at);
     *out = pe;
     return CAS_OK;
@@ -642,8 +667,7 @@ signature_checks(const struct cas_quote *q, const struct pck_entry *pe, EVP_PKEY
     EVP_PKEY *ak = pe->ak;
     uint8_t h[32];
 
-    SHA256(q->qe_report_bytes.buf, q->qe_report_bytes.len, h);
-    if (!cas_dcap_ecdsa_verify(pe->pck_key, h, q->qe_report_signature))
+    if (!qe_report_signed(pe, q))
         return failed(f, CAS_DCAP_CHECK_QE_REPORT_SIGNATURE,
                       cas_err_set(err, CAS_E_CRYPTO,
                                   "The QE report signature does not verify with the PCK key"));

@@ -234,6 +234,51 @@ test_a_cache_entry_is_dropped_once_asked_for_after_its_next_update(void **state)
     cas_dcap_verifier_free(v);
 }
 
+/* Where needle's bytes first sit in hay, or -1. */
+static long
+offset_of(const uint8_t *hay, size_t hay_len, const uint8_t *needle, size_t len)
+{
+    for (size_t i = 0; i + len <= hay_len; i++) {
+        if (memcmp(hay + i, needle, len) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* A warm entry skips the QE report's ECDSA check only for the very report and signature it
+ * verified: one changed byte in either is verified, and refused. */
+static void
+test_a_warm_verifier_still_refuses_a_changed_qe_report_or_signature(void **state)
+{
+    struct cas_dcap_verifier *v = fx_intel_verifier();
+    const int64_t at = 1751623200;
+    struct cas_dcap_verdict vd;
+    struct cas_err err = {0};
+    struct run r;
+    long sig, rep;
+    uint8_t *bad;
+    (void)state;
+
+    run_case(v, DCAP_DIR "/phala-sgx-v3", at, &r);
+    assert_int_equal(r.rc, CAS_OK);
+    sig = offset_of(r.quote, r.quote_len, r.verdict.quote.qe_report_signature, 64);
+    rep = offset_of(r.quote, r.quote_len, r.verdict.quote.qe_report_bytes.buf, 384);
+    assert_true(sig > 0 && rep > 0);
+    assert_non_null(bad = malloc(r.quote_len));
+    for (int which = 0; which < 2; which++) {
+        memcpy(bad, r.quote, r.quote_len);
+        bad[which == 0 ? sig + 10 : rep + 100] ^= 0x01; /* rep + 100: a reserved byte */
+        memset(&err, 0, sizeof(err));
+        assert_int_not_equal(cas_dcap_verify(v, bad, r.quote_len, &r.col, at, &vd, &err), CAS_OK);
+        assert_int_equal(vd.failed, CAS_DCAP_CHECK_QE_REPORT_SIGNATURE);
+    }
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(cas_dcap_verify(v, r.quote, r.quote_len, &r.col, at, &vd, &err), CAS_OK);
+    free(bad);
+    run_free(&r);
+    cas_dcap_verifier_free(v);
+}
+
 /* Intel QVL's status for a negative case, as the check we name (NEGATIVE.md). */
 static bool
 check_matches_qvl(const char *qvl, enum cas_dcap_check got)
@@ -685,6 +730,7 @@ main(void)
         cmocka_unit_test(test_a_cache_entry_is_dropped_once_asked_for_after_its_next_update),
         cmocka_unit_test(test_every_ready_made_negative_case_fails_the_check_intel_names),
         cmocka_unit_test(test_collateral_outside_its_validity_is_refused_with_a_warm_cache),
+        cmocka_unit_test(test_a_warm_verifier_still_refuses_a_changed_qe_report_or_signature),
         cmocka_unit_test(test_tcb_info_of_another_platform_is_refused_as_a_mismatch),
         cmocka_unit_test(test_an_sgx_qe_identity_in_a_tdx_case_is_refused),
         cmocka_unit_test(test_a_processor_ca_crl_in_a_platform_ca_case_is_refused_for_its_issuer),
