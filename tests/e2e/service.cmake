@@ -1,1 +1,2 @@
 cas_e2e_test(run_service_story service_story.sh)
+cas_e2e_test(run_service_replay service_replay.sh)
