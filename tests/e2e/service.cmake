@@ -1,2 +1,3 @@
 cas_e2e_test(run_service_story service_story.sh)
 cas_e2e_test(run_service_renewal service_renewal.sh)
+cas_e2e_test(run_service_replay service_replay.sh)
