@@ -331,6 +331,19 @@ reply_msg(struct cas_http_req *req, int status, const char *a, const char *b)
     cas_http_reply_msgs(req, status, msgs, b != NULL ? 2 : 1);
 }
 
+/* 400 or 404 before any policy was asked, audited too (api.md: every attempt is), under the
+ * config id when the request gave a readable one. */
+static void
+reply_invalid(struct cas_http_req *req, const char *config_id, int status, const char *a,
+              const char *b)
+{
+    reply_msg(req, status, a, b);
+    casd_audit(req->app, CASD_AUDIT_SERVICE, req->peer_key_hash,
+               config_id != NULL && config_id[0] != '\0' && strlen(config_id) <= 1100 ? config_id
+                                                                                      : "(none)",
+               CASD_AUDIT_OTHER, b != NULL ? b : a);
+}
+
 static json_t *
 verdict_json(const struct cas_dcap_verdict *vd, bool have)
 {
@@ -415,21 +428,20 @@ parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
 {
     json_t *ev = json_object_get(body, "evidence"), *col = json_object_get(body, "collateral");
     const char *slash, *q;
-    size_t qlen, n;
+    size_t qlen;
 
     a->config_id = json_string_value(json_object_get(body, "config_id"));
     a->token = json_string_value(json_object_get(body, "access_token"));
     a->features = json_object_get(body, "features");
     if (a->config_id == NULL || strlen(a->config_id) > 1100) {
-        reply_msg(req, 400, "Invalid request", "config_id must be '<session>/<service>'");
+        reply_invalid(req, NULL, 400, "Invalid request", "config_id must be '<session>/<service>'");
         return false;
     }
-    n = strlen(a->config_id);
     {
         const char *at = strrchr(a->config_id, '@');
         if (at != NULL && at[1] != '\0' && strspn(at + 1, "0123456789") == strlen(at + 1)) {
-            reply_msg(req, 400, "Invalid request",
-                      "one-time passwords are not supported by cas yet");
+            reply_invalid(req, a->config_id, 400, "Invalid request",
+                          "one-time passwords are not supported by cas yet");
             return false;
         }
     }
@@ -440,7 +452,6 @@ parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
     (void)snprintf(a->session, sizeof(a->session), "%.*s", (int)(slash - a->config_id),
                    a->config_id);
     (void)snprintf(a->service, sizeof(a->service), "%s", slash + 1);
-    (void)n;
     if (a->quote != NULL) { /* decoded by load_body */
         a->has_evidence = true;
     } else if (json_is_object(ev) && json_is_string(json_object_get(ev, "quote"))) {
@@ -448,7 +459,8 @@ parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
         qlen = strlen(q);
         if (qlen > 4 * CAS_DCAP_QUOTE_MAX / 3 + 4 || (a->quote = cas_malloc(qlen)) == NULL ||
             !cas_b64_decode(q, qlen, a->quote, qlen, &a->quote_len, false)) {
-            reply_msg(req, 400, "Invalid request", "evidence.quote is not base64 of a quote");
+            reply_invalid(req, a->config_id, 400, "Invalid request",
+                          "evidence.quote is not base64 of a quote");
             return false;
         }
         a->has_evidence = true;
@@ -646,13 +658,13 @@ casd_handle_service_attest(struct cas_http_req *req)
     }
     body = load_body(d, req, &span, &col, &have_col, &a);
     if (!json_is_object(body)) {
-        reply_msg(req, 400, "Invalid request", "the body is not a JSON object");
+        reply_invalid(req, NULL, 400, "Invalid request", "the body is not a JSON object");
         goto out;
     }
     if (!parse_request(req, body, &a))
         goto out;
     if (a.session[0] == '\0' || !cas_policy_name_valid(a.session)) {
-        reply_msg(req, 404, "Session not found", NULL);
+        reply_invalid(req, a.config_id, 404, "Session not found", NULL);
         goto out;
     }
     (void)snprintf(first, sizeof(first), "Attestation of service '%s' failed", a.config_id);

@@ -174,30 +174,17 @@ code=$(curl -sS --max-time 10 --cacert "$CHAIN" --connect-to cas:$Q:127.0.0.1:$Q
   fail "no client certificate: HTTP $code; answer: $(cat "$T/answer.json")"
 pass "the replay without a client certificate is refused ($code)"
 
-# The audit table: the two refusals under the replayer's key hash, the binding as their verdict;
-# cas-run's honest attempt under another key, ok.
-KH=$(openssl x509 -in "$T/thief.pem" -pubkey -noout | openssl pkey -pubin -outform DER | python3 -c '
-import hashlib, sys
-a = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-p = b"\x01" + hashlib.sha256(sys.stdin.buffer.read()).digest()
-p += hashlib.sha256(hashlib.sha256(p).digest()).digest()[:4]
-n, s = int.from_bytes(p, "big"), ""
-while n:
-    n, r = divmod(n, 58); s = a[r] + s
-print("1" * (len(p) - len(p.lstrip(b"\0"))) + s)')
-sql() {
-  if command -v sqlite3 >/dev/null; then
-    sqlite3 "$T/cas/cas-data/cas.db" "$1"
-  else
-    python3 -c 'import sqlite3, sys
-for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join(map(str, r)))' \
-      "$T/cas/cas-data/cas.db" "$1"
-  fi
-}
+# The audit table: the two refusals under the replayer's key hash, the binding as their verdict,
+# and the invalid quote; cas-run's honest attempt under another key, ok.
+KH=$(cas cert show-key-hash "$T/thief.pem")
+sql() { sqlite3 "$T/cas/cas-data/cas.db" "$1"; }
 B_SQL=${BINDING//\'/\'\'}
 n=$(sql "SELECT count(*) FROM cas_audit WHERE config_id = 'replay/job' AND caller = '$KH'
          AND substr(verdict, 1, length('$B_SQL')) = '$B_SQL'")
 [ "$n" = 2 ] || fail "audit rows of the replays by $KH: $n, expected 2; table: $(sql 'SELECT * FROM cas_audit')"
+n=$(sql "SELECT count(*) FROM cas_audit WHERE config_id = 'replay/job' AND caller = '$KH'
+         AND verdict = 'evidence.quote is not base64 of a quote'")
+[ "$n" = 1 ] || fail "audit rows of the invalid quote: $n, expected 1; table: $(sql 'SELECT * FROM cas_audit')"
 n=$(sql "SELECT count(*) FROM cas_audit WHERE config_id = 'replay/job' AND caller <> '$KH' AND verdict = 'ok'")
 [ "$n" = 1 ] || fail "audit rows of cas-run's own attestation: $n, expected 1; table: $(sql 'SELECT * FROM cas_audit')"
-pass "casd's audit table records both refused replays (caller $KH) with the binding as verdict"
+pass "casd's audit table records both refused replays (caller $KH) with the binding as verdict, and the invalid quote"
