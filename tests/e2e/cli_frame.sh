@@ -5,12 +5,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 # expect CODE CMD...: runs CMD, checks the exit code, keeps stdout/stderr in $T/out, $T/err.
-expect() {
-  local want=$1; shift
-  local st=0
-  "$@" >"$T/out" 2>"$T/err" || st=$?
-  [ "$st" = "$want" ] || fail "'$*' exited $st, expected $want; stderr: $(cat "$T/err")"
-}
 
 expect 0 cas version
 grep -Eq '^cas 0\.1\.0 \([0-9-]{10} [0-9:]{8}\)$' <(head -1 "$T/out") || fail "cas version line"

@@ -26,6 +26,14 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
+# expect STATUS COMMAND...: runs it with stdout in $T/out and stderr in $T/err; fails unless it
+# exits STATUS.
+expect() {
+  local want=$1; shift
+  local st=0
+  "$@" >"$T/out" 2>"$T/err" || st=$?
+  [ "$st" = "$want" ] || fail "'$*' exited $st, expected $want; stderr: $(cat "$T/err")"
+}
 
 # A TCP port on 127.0.0.1 nobody listens on now.
 free_port() {

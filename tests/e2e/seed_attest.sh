@@ -15,12 +15,6 @@ pid=$CASD_PID
 ADDR=127.0.0.1
 
 # expect CODE CMD...: the exit code, with stdout and stderr kept in $T/out and $T/err.
-expect() {
-  local want=$1; shift
-  local st=0
-  "$@" >"$T/out" 2>"$T/err" || st=$?
-  [ "$st" = "$want" ] || fail "'$*' exited $st, expected $want; stderr: $(cat "$T/err")"
-}
 state_sum() { [ -f "$CAS_CLI_CONFIG" ] && sha256sum <"$CAS_CLI_CONFIG" || echo none; }
 
 # The seed scrapes MRENCLAVE with curl and sed (certificate not yet trusted: -k).

@@ -12,13 +12,6 @@ CORPUS="$CAS_SOURCE_DIR/tests/policy/corpus"
 start_casd casd "$T/cas"
 wait_health "$T/cas/cas-data/cas-chain.pem" 8081
 
-expect() {
-  local want=$1; shift
-  local st=0
-  "$@" >"$T/out" 2>"$T/err" || st=$?
-  [ "$st" = "$want" ] || fail "'$*' exited $st, expected $want; stderr: $(cat "$T/err")"
-}
-
 MRENCLAVE=$(curl -sk https://127.0.0.1:8081/ | sed -n 's/.*<code id="mrenclave">\([0-9a-f]\{64\}\)<\/code>.*/\1/p')
 expect 0 cas attest -G --mrenclave "$MRENCLAVE" --only_for_testing-ignore-signer --only_for_testing-debug 127.0.0.1
 cas show-certificate >"$T/cas_cert.crt"

@@ -9,23 +9,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-export CAS_CLI_CONFIG="$T/cli.json" CAS_CLI_RETRIES=0
-P=$(free_port); Q=$(free_port)
-start_casd casd "$T/cas" --listen 127.0.0.1:$P --enclave-listen 127.0.0.1:$Q
+casd_attested
 CHAIN="$T/cas/cas-data/cas-chain.pem"
-wait_health "$CHAIN" $P
-
-expect() {
-  local want=$1; shift
-  local st=0
-  "$@" >"$T/out" 2>"$T/err" || st=$?
-  [ "$st" = "$want" ] || fail "'$*' exited $st, expected $want; stderr: $(cat "$T/err")"
-}
-
-# Attest the CAS; keep its chain for cas-run.
-MR_CAS=$(curl -sk https://127.0.0.1:$P/ | sed -n 's/.*<code id="mrenclave">\([0-9a-f]\{64\}\)<\/code>.*/\1/p')
-expect 0 cas attest -G --mrenclave "$MR_CAS" --only_for_testing-ignore-signer --only_for_testing-debug 127.0.0.1:$P
-cas show-certificate >"$T/cas_cert.crt"
 
 # A session whose one service is a copy of true, with a policy honest simulator evidence passes.
 cp "$(type -P true)" "$T/prog"

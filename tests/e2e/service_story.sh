@@ -16,12 +16,6 @@ P=$(free_port); Q=$(free_port)
 start_casd casd "$T/cas" --listen 127.0.0.1:$P --enclave-listen 127.0.0.1:$Q
 wait_health "$T/cas/cas-data/cas-chain.pem" $P
 
-expect() {
-  local want=$1; shift
-  local st=0
-  "$@" >"$T/out" 2>"$T/err" || st=$?
-  [ "$st" = "$want" ] || fail "'$*' exited $st, expected $want; stderr: $(cat "$T/err")"
-}
 # wait_listen PORT PID: up to 20 s for a TLS server on 127.0.0.1:PORT, as long as PID lives.
 wait_listen() {
   local i
