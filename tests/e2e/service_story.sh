@@ -201,6 +201,31 @@ expect 0 cas session create "$T/lenient.yaml"
 expect 0 env "${RUN_ENV[@]}" CAS_CONFIG_ID=lenient/job CAS_SIM_ADVISORIES= cas-run "$TRUE_BIN"
 pass "OutOfDate refused unless tolerated (outdated-tcb), accepted when up to date"
 
+# A binary value cannot go into the environment (or argv, or pwd) as it is: the session is
+# refused at upload; in a text format the service gets it (env prints its environment).
+ENV_BIN=$(type -P env)
+binenv() { # FORMAT_SUFFIX
+  cat <<YAML
+name: binenv
+version: "0.3"
+security:
+  attestation: {mode: sim, tolerate: [debug-mode, outdated-tcb], ignore_advisories: "*"}
+services:
+  - {name: job, command: "env", environment: {K: "\$\$SCONE::raw$1\$\$"}, attestation: {mrenclave: $(cas-run --measure "$ENV_BIN")}}
+secrets:
+  - {name: raw, kind: binary, size: 16}
+YAML
+}
+binenv "" >"$T/binenv.yaml"
+expect 1 cas session create "$T/binenv.yaml"
+grep -q "gives binary output (bin), which is refused in command, environment and pwd; use a text format such as :hex or :base64" "$T/err" ||
+  fail "a binary value in the environment: $(cat "$T/err")"
+binenv ":hex" >"$T/binenv.yaml"
+expect 0 cas session create "$T/binenv.yaml"
+expect 0 env "${RUN_ENV[@]}" CAS_CONFIG_ID=binenv/job cas-run "$ENV_BIN"
+grep -qx 'K=[0-9a-f]\{32\}' "$T/out" || fail "the :hex value in the environment: $(cat "$T/out")"
+pass "a binary value is refused in the environment at upload; as :hex the service gets 32 hex digits"
+
 # The service access token: from a file or the variable, never printed; a wrong one is refused.
 cat >"$T/token.yaml" <<YAML
 name: token
