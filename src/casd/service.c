@@ -339,9 +339,8 @@ reply_invalid(struct cas_http_req *req, const char *config_id, int status, const
 {
     reply_msg(req, status, a, b);
     casd_audit(req->app, CASD_AUDIT_SERVICE, req->peer_key_hash,
-               config_id != NULL && config_id[0] != '\0' && strlen(config_id) <= 1100 ? config_id
-                                                                                      : "(none)",
-               CASD_AUDIT_OTHER, b != NULL ? b : a);
+               config_id != NULL && config_id[0] != '\0' ? config_id : "(none)", CASD_AUDIT_OTHER,
+               b != NULL ? b : a);
 }
 
 static json_t *
@@ -423,12 +422,24 @@ launcher_lacks(struct cas_http_req *req, const struct attest_req *a,
     return false;
 }
 
+/* base64 text of a quote, decoded into a->quote (malloc'd; NULL on failure). */
+static bool
+decode_quote(const char *b64, size_t len, struct attest_req *a)
+{
+    if (len > 4 * CAS_DCAP_QUOTE_MAX / 3 + 4 || (a->quote = cas_malloc(len)) == NULL)
+        return false;
+    if (cas_b64_decode(b64, len, a->quote, len, &a->quote_len, false))
+        return true;
+    free(a->quote);
+    a->quote = NULL;
+    return false;
+}
+
 static bool
 parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
 {
     json_t *ev = json_object_get(body, "evidence"), *col = json_object_get(body, "collateral");
     const char *slash, *q;
-    size_t qlen;
 
     a->config_id = json_string_value(json_object_get(body, "config_id"));
     a->token = json_string_value(json_object_get(body, "access_token"));
@@ -456,9 +467,7 @@ parse_request(struct cas_http_req *req, json_t *body, struct attest_req *a)
         a->has_evidence = true;
     } else if (json_is_object(ev) && json_is_string(json_object_get(ev, "quote"))) {
         q = json_string_value(json_object_get(ev, "quote"));
-        qlen = strlen(q);
-        if (qlen > 4 * CAS_DCAP_QUOTE_MAX / 3 + 4 || (a->quote = cas_malloc(qlen)) == NULL ||
-            !cas_b64_decode(q, qlen, a->quote, qlen, &a->quote_len, false)) {
+        if (!decode_quote(q, strlen(q), a)) {
             reply_invalid(req, a->config_id, 400, "Invalid request",
                           "evidence.quote is not base64 of a quote");
             return false;
@@ -490,17 +499,8 @@ struct span {
 static bool
 quote_from_text(const char *text, size_t start, size_t end, struct attest_req *a)
 {
-    size_t qlen = end - start - 2;
-
-    if (end - start < 3 || text[start] != '"' || text[end - 1] != '"' ||
-        qlen > 4 * CAS_DCAP_QUOTE_MAX / 3 + 4)
-        return false;
-    if ((a->quote = cas_malloc(qlen)) != NULL &&
-        cas_b64_decode(text + start + 1, qlen, a->quote, qlen, &a->quote_len, false))
-        return true;
-    free(a->quote);
-    a->quote = NULL;
-    return false;
+    return end - start >= 3 && text[start] == '"' && text[end - 1] == '"' &&
+           decode_quote(text + start + 1, end - start - 2, a);
 }
 
 /* text with up to two spans replaced (given in order, not overlapping), in memory that is wiped
@@ -548,14 +548,13 @@ load_body(struct casd *d, const struct cas_http_req *req, struct span *span,
     if (cas_json_member_span(text, len, "evidence", &es, &ee) && text[es] == '{' &&
         cas_json_member_span(text + es, ee - es, "quote", &qs, &qe))
         quoted = quote_from_text(text, es + qs, es + qe, a);
-    if (quoted && *have_col && span->start < es) {
-        cut[n_cut][0] = span->start, cut[n_cut][1] = span->end, put[n_cut++] = "null";
+    if (quoted)
         cut[n_cut][0] = es + qs, cut[n_cut][1] = es + qe, put[n_cut++] = "\"\"";
-    } else {
-        if (quoted)
-            cut[n_cut][0] = es + qs, cut[n_cut][1] = es + qe, put[n_cut++] = "\"\"";
-        if (*have_col)
-            cut[n_cut][0] = span->start, cut[n_cut][1] = span->end, put[n_cut++] = "null";
+    if (*have_col)
+        cut[n_cut][0] = span->start, cut[n_cut][1] = span->end, put[n_cut++] = "null";
+    if (n_cut == 2 && span->start < es) { /* the collateral comes first in the text */
+        cut[1][0] = cut[0][0], cut[1][1] = cut[0][1], put[1] = put[0];
+        cut[0][0] = span->start, cut[0][1] = span->end, put[0] = "null";
     }
     if (n_cut > 0 && (sub = text_without(text, len, cut, put, n_cut, &n)) != NULL) {
         body = json_loadb(sub, n, JSON_REJECT_DUPLICATES, NULL);
@@ -587,29 +586,33 @@ load_body(struct casd *d, const struct cas_http_req *req, struct span *span,
  * read or attestation), then the version is looked up again, in a new transaction.
  */
 static cas_rc
+lookup(struct casd *d, const char *name, struct cas_tx **tx, char hash[65], const void **obj,
+       struct cas_session_ref **ref, bool *found, struct cas_err *err)
+{
+    cas_rc rc = cas_store_begin(d->store, CAS_TX_READ, tx, err);
+
+    return rc != CAS_OK
+               ? rc
+               : cas_session_cache_current(d->policies, *tx, name, hash, obj, ref, found, err);
+}
+
+static cas_rc
 current_session(struct casd *d, const char *name, int64_t now, struct cas_tx **tx, char hash[65],
                 const void **obj, struct cas_session_ref **ref, bool *found, struct cas_err *err)
 {
     bool due = false;
     cas_rc rc;
 
-    for (int round = 0; round < 2; round++) {
-        if ((rc = cas_store_begin(d->store, CAS_TX_READ, tx, err)) != CAS_OK ||
-            (rc = cas_session_cache_current(d->policies, *tx, name, hash, obj, ref, found, err)) !=
-                CAS_OK ||
-            !*found || round == 1 ||
-            (rc = cas_store_secret_due(*tx, name, now, &due, err)) != CAS_OK || !due)
-            return rc;
-        cas_tx_rollback(*tx);
-        *tx = NULL;
-        rc = casd_values_renew(d, name, hash, *obj, now, err);
-        cas_session_ref_release(d->policies, *ref);
-        *ref = NULL;
-        *obj = NULL;
-        if (rc != CAS_OK)
-            return rc;
-    }
-    return CAS_OK;
+    if ((rc = lookup(d, name, tx, hash, obj, ref, found, err)) != CAS_OK || !*found ||
+        (rc = cas_store_secret_due(*tx, name, now, &due, err)) != CAS_OK || !due)
+        return rc;
+    cas_tx_rollback(*tx);
+    *tx = NULL;
+    rc = casd_values_renew(d, name, hash, *obj, now, err);
+    cas_session_ref_release(d->policies, *ref);
+    *ref = NULL;
+    *obj = NULL;
+    return rc != CAS_OK ? rc : lookup(d, name, tx, hash, obj, ref, found, err);
 }
 
 /*

@@ -268,13 +268,12 @@ static void refuse(struct cas_http_req *req, const char *first, char *why, size_
 static void
 refuse(struct cas_http_req *req, const char *first, char *why, size_t cap, const char *fmt, ...)
 {
-    const char *msgs[2] = {first, why};
     va_list ap;
 
     va_start(ap, fmt);
     (void)vsnprintf(why, cap, fmt, ap);
     va_end(ap);
-    cas_http_reply_msgs(req, 403, msgs, 2);
+    reply2(req, 403, first, "%s", why);
 }
 
 static void

@@ -173,3 +173,12 @@ n=$(sql "SELECT count(*) FROM cas_audit WHERE config_id = 'replay/job' AND calle
 n=$(sql "SELECT count(*) FROM cas_audit WHERE config_id = 'replay/job' AND caller <> '$KH' AND verdict = 'ok'")
 [ "$n" = 1 ] || fail "audit rows of cas-run's own attestation: $n, expected 1; table: $(sql 'SELECT * FROM cas_audit')"
 pass "casd's audit table records both refused replays (caller $KH) with the binding as verdict, and the invalid quote"
+
+# The collateral before the evidence in the text: casd cuts the known collateral and the quote
+# out of the text in that order (known: cas-run's compact JSON, or learnt by the first of these).
+# The same 403; cut in the wrong order, casd would crash.
+jq -c '{collateral, config_id, evidence, access_token, features}' "$T/body.json" >"$T/reordered.json"
+[ "$(jq -r 'keys_unsorted[0]' "$T/reordered.json")" = collateral ] || fail "the reordered body"
+replay "$T/reordered.json" "the reordered body, first"
+replay "$T/reordered.json" "the reordered body, again"
+pass "a body with the collateral first: the same 403, twice"
