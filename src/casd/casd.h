@@ -37,6 +37,7 @@ struct casd {
     atomic_ulong join_ok, join_denied, join_other; /* the attested join, asked of this instance */
     atomic_ulong sessions_created, sessions_updated, sessions_deleted, sessions_refused;
     atomic_ulong db_errors;
+    atomic_ulong audit_failures; /* audit records that could not be written (evidence.c) */
 };
 
 struct cas_session_row;
@@ -71,6 +72,9 @@ void casd_handle_values(struct cas_http_req *req);
 /* The enclave API (service.c). */
 void casd_handle_service_attest(struct cas_http_req *req);
 void casd_handle_service_render(struct cas_http_req *req);
+/* Appends the enclave API's own counters (audit failures, access-token guessing) to /metrics. */
+struct cas_buf;
+void casd_service_metrics(struct casd *d, struct cas_buf *b);
 
 /* Routes of the client API and the enclave API (routes.c). */
 extern const struct cas_http_route casd_client_routes[];

@@ -72,33 +72,80 @@ casd_evidence_check(struct casd *d, const uint8_t *quote, size_t len, const json
     casd_evidence_verify(d, quote, len, rc, &err, col, want_rd, now, vd, ev, failure, cap);
 }
 
+static const char *const audit_event[] = {"casd.service_attestation", "casd.join",
+                                          "casd.session_refused"};
+
+static void
+audit_count(struct casd *d, enum casd_audit_kind kind, enum casd_outcome o)
+{
+    atomic_ulong *count[3][3] = {{&d->attest_ok, &d->attest_denied, &d->attest_other},
+                                 {&d->join_ok, &d->join_denied, &d->join_other},
+                                 {NULL, &d->sessions_refused, &d->sessions_refused}};
+
+    if (count[kind][o] != NULL)
+        atomic_fetch_add(count[kind][o], 1);
+}
+
+static void
+audit_log(enum casd_audit_kind kind, const char *config_id, const char *kh, const char *verdict)
+{
+    CAS_LOG(INFO, audit_event[kind],
+            CAS_LF_STR(kind == CASD_AUDIT_SESSION ? "session" : "config_id", config_id),
+            CAS_LF_STR("caller", kh), CAS_LF_STR("verdict", verdict));
+}
+
+/* One record in its own CAS_TX_RECORD transaction; a failure is logged and counted. */
+static cas_rc
+audit_store(struct casd *d, enum casd_audit_kind kind, const char *kh, const char *config_id,
+            const char *verdict, struct cas_err *err)
+{
+    struct cas_tx *tx = NULL;
+    cas_rc rc;
+
+    if ((rc = cas_store_begin(d->store, CAS_TX_RECORD, &tx, err)) == CAS_OK &&
+        (rc = cas_store_audit_add(tx, time(NULL), kh, config_id, verdict, err)) == CAS_OK)
+        rc = cas_tx_commit(tx, err);
+    else if (tx != NULL)
+        cas_tx_rollback(tx);
+    if (rc != CAS_OK) {
+        atomic_fetch_add(&d->db_errors, 1);
+        atomic_fetch_add(&d->audit_failures, 1);
+        CAS_LOG(ERROR, "casd.audit_failed", CAS_LF_STR("event", audit_event[kind]),
+                CAS_LF_STR("config_id", config_id), CAS_LF_STR("caller", kh),
+                CAS_LF_STR("error", cas_err_get(err, 0)));
+    }
+    return rc;
+}
+
+cas_rc
+casd_audit_ok(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
+              const char *config_id, const char *verdict, struct cas_err *err)
+{
+    char kh[51];
+    cas_rc rc;
+
+    cas_keyhash_to_b58(caller, kh);
+    if ((rc = audit_store(d, kind, kh, config_id, verdict, err)) != CAS_OK) {
+        audit_count(d, kind, CASD_AUDIT_OTHER);
+        audit_log(kind, config_id, kh, "refused: its audit record could not be written");
+        return rc;
+    }
+    audit_count(d, kind, CASD_AUDIT_OK);
+    audit_log(kind, config_id, kh, verdict);
+    return CAS_OK;
+}
+
 void
 casd_audit(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
            const char *config_id, enum casd_outcome o, const char *verdict)
 {
-    static const char *const event[] = {"casd.service_attestation", "casd.join",
-                                        "casd.session_refused"};
-    atomic_ulong *count[3][3] = {{&d->attest_ok, &d->attest_denied, &d->attest_other},
-                                 {&d->join_ok, &d->join_denied, &d->join_other},
-                                 {NULL, &d->sessions_refused, &d->sessions_refused}};
     char kh[51];
-    struct cas_tx *tx = NULL;
     struct cas_err err = {0};
 
     cas_keyhash_to_b58(caller, kh);
-    if (count[kind][o] != NULL)
-        atomic_fetch_add(count[kind][o], 1);
-    CAS_LOG(INFO, event[kind],
-            CAS_LF_STR(kind == CASD_AUDIT_SESSION ? "session" : "config_id", config_id),
-            CAS_LF_STR("caller", kh), CAS_LF_STR("verdict", verdict));
-    if (cas_store_begin(d->store, CAS_TX_RECORD, &tx, &err) != CAS_OK ||
-        cas_store_audit_add(tx, time(NULL), kh, config_id, verdict, &err) != CAS_OK ||
-        cas_tx_commit(tx, &err) != CAS_OK) {
-        if (tx != NULL)
-            cas_tx_rollback(tx);
-        atomic_fetch_add(&d->db_errors, 1);
-        cas_log_err(CAS_LOG_ERROR, "casd.audit_failed", &err);
-    }
+    audit_count(d, kind, o);
+    audit_log(kind, config_id, kh, verdict);
+    (void)audit_store(d, kind, kh, config_id, verdict, &err); /* logged and counted there */
 }
 
 cas_rc

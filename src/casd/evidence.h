@@ -49,7 +49,17 @@ enum casd_audit_kind {
     CASD_AUDIT_SESSION, /* a refused session change: ev=casd.session_refused */
 };
 
-/* Logs and stores one audit record, and counts it for /metrics. */
+/*
+ * The record of an attempt about to succeed: CAS_OK once it is committed (CAS_TX_RECORD), and
+ * only then may the caller hand anything over. Otherwise the error (what the database said) is
+ * returned, logged (casd.audit_failed) and counted (audit_failures, db_errors), the attempt counts
+ * as "other", and the caller must refuse it (503): the audit fails closed.
+ */
+cas_rc casd_audit_ok(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
+                     const char *config_id, const char *verdict,
+                     struct cas_err *err) CAS_MUST_CHECK;
+/* Logs, stores and counts the record of a refusal (o is not CASD_AUDIT_OK). A record that cannot
+ * be written is logged (casd.audit_failed) and counted; the refusal stands either way. */
 void casd_audit(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
                 const char *config_id, enum casd_outcome o, const char *verdict);
 /* The record of a session change, in the transaction that makes it: both or neither last. */

@@ -129,10 +129,27 @@ hand_over(struct casd *d, struct cas_http_req *req, const uint8_t nonce[32])
     }
     answer = json_pack("{s:o, s:o, s:o}", "evidence", evidence, "collateral", collateral,
                        "sealing_key", cas_json_b64(key, klen));
-    casd_audit(d, CASD_AUDIT_JOIN, req->peer_key_hash, JOIN_CONFIG_ID,
-               answer != NULL ? CASD_AUDIT_OK : CASD_AUDIT_OTHER,
-               answer != NULL ? "ok: sealing key handed over" : "out of memory");
-    cas_http_reply_json(req, answer != NULL ? 200 : 500, answer);
+    if (answer == NULL) {
+        casd_audit(d, CASD_AUDIT_JOIN, req->peer_key_hash, JOIN_CONFIG_ID, CASD_AUDIT_OTHER,
+                   "out of memory");
+        refuse(req, 500, "Join failed", "out of memory");
+        return;
+    }
+    /* The sealing key leaves only once its handing over is recorded (fail closed). */
+    if (casd_audit_ok(d, CASD_AUDIT_JOIN, req->peer_key_hash, JOIN_CONFIG_ID,
+                      "ok: sealing key handed over", &err) != CAS_OK) {
+        char why[CAS_ERR_LEN + 200], cause[CAS_ERR_LEN];
+        json_decref(answer);
+        cas_err_join(&err, cause, sizeof(cause));
+        (void)snprintf(why, sizeof(why),
+                       "its audit record could not be written (%s); the sealing key is handed "
+                       "over only once recorded - try again, and see casd.audit_failed in the "
+                       "log of this instance",
+                       cause);
+        refuse(req, 503, "Join failed", why);
+        return;
+    }
+    cas_http_reply_json(req, 200, answer);
 }
 
 void

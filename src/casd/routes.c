@@ -139,6 +139,7 @@ metrics(struct cas_http_req *req)
                  atomic_load(&d->sessions_created), atomic_load(&d->sessions_updated),
                  atomic_load(&d->sessions_deleted), atomic_load(&d->sessions_refused),
                  atomic_load(&d->db_errors));
+    casd_service_metrics(d, &b);
     if (sessions >= 0)
         cas_buf_addf(&b,
                      "# HELP cas_sessions Sessions stored (current versions).\n"

@@ -107,6 +107,23 @@ token_take(const char *hex, const uint8_t caller[32], int64_t now, struct token 
     return ok;
 }
 
+/* Spends the token hex (from token_new) whatever its state: its attestation was not completed. */
+static void
+token_revoke(const char *hex)
+{
+    uint8_t raw[32];
+
+    if (hex == NULL || !cas_hex_decode_exact(hex, strlen(hex), raw, 32))
+        return;
+    pthread_mutex_lock(&g_tokens_lock);
+    for (size_t i = 0; i < MAX_TOKENS; i++) {
+        if (CRYPTO_memcmp(g_tokens[i].token, raw, 32) == 0)
+            g_tokens[i].used = true;
+    }
+    pthread_mutex_unlock(&g_tokens_lock);
+    OPENSSL_cleanse(raw, sizeof(raw));
+}
+
 /* ---- rendering ---- */
 
 struct render_ctx {
@@ -629,6 +646,20 @@ audit(struct casd *d, struct cas_tx **tx, const struct cas_http_req *req, const 
     casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, config_id, o, verdict);
 }
 
+/* 503 for an attempt that would have succeeded but whose audit record could not be written. */
+static void
+reply_unrecorded(struct cas_http_req *req, const char *first, const struct cas_err *err)
+{
+    char why[CAS_ERR_LEN + 200], cause[CAS_ERR_LEN];
+
+    cas_err_join(err, cause, sizeof(cause));
+    (void)snprintf(why, sizeof(why),
+                   "its audit record could not be written (%s); casd hands out no configuration "
+                   "it has not recorded - try again, and see casd.audit_failed in casd's log",
+                   cause);
+    reply_msg(req, 503, first, why);
+}
+
 void
 casd_handle_service_attest(struct cas_http_req *req)
 {
@@ -730,7 +761,16 @@ casd_handle_service_attest(struct cas_http_req *req)
         cas_http_reply_err(req, &err);
         goto out;
     }
-    audit(d, &tx, req, a.config_id, CASD_AUDIT_OK, "ok");
+    /* The record is committed before anything leaves; without it nothing does (fail closed). */
+    cas_tx_rollback(tx);
+    tx = NULL;
+    if (casd_audit_ok(d, CASD_AUDIT_SERVICE, req->peer_key_hash, a.config_id, "ok", &err) !=
+        CAS_OK) {
+        token_revoke(json_string_value(json_object_get(answer, "render_token")));
+        json_decref(answer);
+        reply_unrecorded(req, first, &err);
+        goto out;
+    }
     cas_http_reply_json(req, 200, answer);
     goto out;
 fail:
@@ -844,4 +884,17 @@ out:
     cas_policy_free(p);
     cas_session_row_release(&row);
     json_decref(body);
+}
+
+/* ---- metrics ---- */
+
+void
+casd_service_metrics(struct casd *d, struct cas_buf *b)
+{
+    cas_buf_addf(b,
+                 "# HELP cas_audit_failures_total Audit records that could not be written; an "
+                 "attestation or join that would have succeeded is then refused (503).\n"
+                 "# TYPE cas_audit_failures_total counter\n"
+                 "cas_audit_failures_total %lu\n",
+                 atomic_load(&d->audit_failures));
 }

@@ -1,0 +1,1 @@
+cas_e2e_test(run_service_audit service_audit.sh)
