@@ -6,6 +6,7 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,6 +242,62 @@ fail:
     return rc;
 }
 
+#define FIX_DAMAGED                                                                                \
+    "casd does not run on a damaged database: restore cas.db from a backup together with the "     \
+    "sealing.key it was made with, or salvage what is readable with `sqlite3 cas.db .recover | "   \
+    "sqlite3 recovered.db` and put recovered.db in place of cas.db (without its -wal and -shm "    \
+    "files); `sqlite3 cas.db 'PRAGMA integrity_check'` lists every problem"
+
+struct quick_check {
+    char first[256]; /* the first problem reported, or "ok" */
+    size_t n;        /* rows: 1 with "ok" for a sound database */
+};
+
+static cas_rc
+read_check(const struct cas_row *row, void *arg, struct cas_err *err)
+{
+    struct quick_check *q = arg;
+    const char *t = cas_row_text(row, 0);
+
+    (void)err;
+    if (q->n++ == 0)
+        (void)snprintf(q->first, sizeof(q->first), "%s", t != NULL ? t : "?");
+    return CAS_OK;
+}
+
+/*
+ * SQLite only: PRAGMA quick_check before anything else, so that a database with corrupt pages
+ * is refused at start rather than written into (it reads every page once: O(N), no index
+ * cross-checks; docs/operations.md gives its time). PostgreSQL checksums its own pages.
+ */
+static cas_rc
+check_sqlite(struct cas_store *st, struct cas_err *err)
+{
+    struct cas_tx *tx = NULL;
+    struct quick_check q = {.first = "", .n = 0};
+    cas_rc rc;
+
+    if ((rc = cas_store_begin(st, CAS_TX_READ, &tx, err)) == CAS_OK) {
+        rc = cas_tx_exec(tx, "PRAGMA quick_check", NULL, 0, read_check, &q, NULL, err);
+        cas_tx_rollback(tx);
+    }
+    if (rc == CAS_OK && (q.n != 1 || strcmp(q.first, "ok") != 0)) {
+        cas_err_set(err, CAS_E_IO, "%s", FIX_DAMAGED);
+        cas_err_wrap(err, "PRAGMA quick_check reports '%s'%s", q.first,
+                     q.n > 1 ? " and more problems" : "");
+        rc = cas_err_wrap(err, "database '%s' is damaged", st->target);
+    } else if (rc == CAS_E_IO) { /* SQLITE_CORRUPT, SQLITE_NOTADB, a read error */
+        char why[CAS_ERR_LEN];
+        cas_err_join(err, why, sizeof(why));
+        cas_err_set(err, CAS_E_IO, "%s", FIX_DAMAGED);
+        cas_err_wrap(err, "PRAGMA quick_check failed (%s)", why);
+        cas_err_wrap(err, "database '%s' is damaged", st->target);
+    } else if (rc != CAS_OK) {
+        cas_err_wrap(err, "cannot check database '%s'", st->target);
+    }
+    return rc;
+}
+
 cas_rc
 cas_store_open(const char *uri, const char *default_sqlite_path, struct cas_store **out,
                struct cas_err *err)
@@ -269,7 +326,8 @@ cas_store_open(const char *uri, const char *default_sqlite_path, struct cas_stor
         cas_store_close(st);
         return cas_err_set(err, CAS_E_NOMEM, "out of memory");
     }
-    if ((rc = migrate(st, err)) != CAS_OK) {
+    if ((be == &cas_backend_sqlite && (rc = check_sqlite(st, err)) != CAS_OK) ||
+        (rc = migrate(st, err)) != CAS_OK) {
         cas_store_close(st);
         return rc;
     }

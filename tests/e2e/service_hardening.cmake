@@ -1,1 +1,2 @@
 cas_e2e_test(run_service_audit service_audit.sh)
+cas_e2e_test(run_store_damaged store_damaged.sh)
