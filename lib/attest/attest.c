@@ -387,8 +387,10 @@ cas_attest_decide(const struct cas_policy *p, const struct cas_policy_service *s
     if (want != NULL) {
         size_t wl = strlen(want);
         if (access_token == NULL || strlen(access_token) != wl ||
-            CRYPTO_memcmp(access_token, want, wl) != 0)
+            CRYPTO_memcmp(access_token, want, wl) != 0) {
+            out->wrong_token = true;
             cas_attest_problem(out, "Wrong or missing service access token");
+        }
     }
     return CAS_OK;
 }

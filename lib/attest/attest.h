@@ -31,6 +31,7 @@ struct cas_attest_evidence {
 };
 
 struct cas_attest_decision {
+    bool wrong_token; /* the session wants an access token and the one given (or none) is wrong */
     unsigned n;
     char problems[CAS_ATTEST_PROBLEMS][CAS_ATTEST_PROBLEM_LEN];
 };

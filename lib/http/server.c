@@ -222,6 +222,8 @@ reason_of(int status)
         return "Payload Too Large";
     case 422:
         return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
     case 503:
         return "Service Unavailable";
     default:
@@ -455,6 +457,12 @@ dispatch(struct evhttp_request *r, void *arg)
     }
     req.has_peer =
         bev != NULL && cas_tls_peer_key_hash(bufferevent_openssl_get_ssl(bev), req.peer_key_hash);
+    if (conn != NULL) {
+        char *host = NULL;
+        ev_uint16_t port = 0;
+        evhttp_connection_get_peer(conn, &host, &port);
+        (void)snprintf(req.peer_addr, sizeof(req.peer_addr), "%s", host != NULL ? host : "");
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     route(wl, &req);
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -35,8 +35,9 @@ struct cas_http_req {
     size_t body_len;
     bool has_peer; /* the client sent a certificate */
     uint8_t peer_key_hash[32];
-    void *app;  /* the application pointer given to the server */
-    int status; /* the status replied, once replied */
+    char peer_addr[64]; /* the client's IP address as text ("" when unknown) */
+    void *app;          /* the application pointer given to the server */
+    int status;         /* the status replied, once replied */
 };
 
 typedef void (*cas_http_handler)(struct cas_http_req *req);

@@ -16,6 +16,7 @@
 #include "selfattest.h"
 
 struct cas_store;
+struct cas_ratelimit;
 struct cas_secret;
 
 struct casd {
@@ -38,6 +39,9 @@ struct casd {
     atomic_ulong sessions_created, sessions_updated, sessions_deleted, sessions_refused;
     atomic_ulong db_errors;
     atomic_ulong audit_failures; /* audit records that could not be written (evidence.c) */
+    /* Wrong service access tokens, by caller key and by peer address (service.c). */
+    struct cas_ratelimit *token_keys, *token_addrs;
+    atomic_ulong token_failures, token_refused; /* wrong tokens; attempts answered 429 */
 };
 
 struct cas_session_row;
@@ -72,6 +76,9 @@ void casd_handle_values(struct cas_http_req *req);
 /* The enclave API (service.c). */
 void casd_handle_service_attest(struct cas_http_req *req);
 void casd_handle_service_render(struct cas_http_req *req);
+/* The access-token limiters of casd (token_keys, token_addrs): false when out of memory. */
+bool casd_service_limits_new(struct casd *d);
+void casd_service_limits_free(struct casd *d);
 /* Appends the enclave API's own counters (audit failures, access-token guessing) to /metrics. */
 struct cas_buf;
 void casd_service_metrics(struct casd *d, struct cas_buf *b);

@@ -413,7 +413,8 @@ main(int argc, char **argv)
     }
     d.sealing_key = sealing_key;
     if ((d.policies = casd_policy_cache_new(&d)) == NULL ||
-        (d.collateral = cas_dcap_collateral_cache_new(CASD_COLLATERAL_CACHE_MAX)) == NULL) {
+        (d.collateral = cas_dcap_collateral_cache_new(CASD_COLLATERAL_CACHE_MAX)) == NULL ||
+        !casd_service_limits_new(&d)) {
         fprintf(stderr, "casd: out of memory\n");
         goto out;
     }
@@ -496,6 +497,7 @@ out:
     cas_http_server_free(srv);
     cas_session_cache_free(d.policies);
     cas_dcap_collateral_cache_free(d.collateral);
+    casd_service_limits_free(&d);
     cas_store_close(d.store);
     if (status == 0)
         CAS_LOG(INFO, "casd.stopped", CAS_LF_STR("database", "closed"));

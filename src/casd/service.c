@@ -9,6 +9,7 @@
  */
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "util/codec.h"
 #include "util/json_span.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
 #include "util/secret.h"
 #include "values.h"
 
@@ -122,6 +124,136 @@ token_revoke(const char *hex)
     }
     pthread_mutex_unlock(&g_tokens_lock);
     OPENSSL_cleanse(raw, sizeof(raw));
+}
+
+static void reply_msg(struct cas_http_req *req, int status, const char *a, const char *b);
+
+/* ---- access-token guessing ---- */
+
+/*
+ * Wrong service access tokens are counted per caller key and per peer address, each in a table of
+ * fixed size (util/ratelimit.h). After the free failures each further one doubles a backoff from
+ * 1 s to 5 min, during which attestations from that key (address) get 429 with Retry-After, the
+ * token unchecked. A right token clears its key's count, never its address's: else fresh keys
+ * interleaved with one valid service would guess without limit. The address allows more failures,
+ * as several services may share one (NAT).
+ */
+#define GUESS_FREE_PER_KEY 5
+#define GUESS_FREE_PER_ADDR 20
+#define GUESS_FIRST_MS 1000
+#define GUESS_MAX_MS (5 * 60 * 1000)
+#define GUESS_FORGET_MS (60 * 60 * 1000)
+#define GUESS_REPORT_MS (60 * 1000)
+#define GUESS_SLOTS 4096
+
+bool
+casd_service_limits_new(struct casd *d)
+{
+    struct cas_ratelimit_cfg cfg = {.slots = GUESS_SLOTS,
+                                    .free_failures = GUESS_FREE_PER_KEY,
+                                    .first_ms = GUESS_FIRST_MS,
+                                    .max_ms = GUESS_MAX_MS,
+                                    .forget_ms = GUESS_FORGET_MS,
+                                    .report_ms = GUESS_REPORT_MS};
+
+    if (RAND_bytes((unsigned char *)&cfg.salt, sizeof(cfg.salt)) != 1 ||
+        (d->token_keys = cas_ratelimit_new(&cfg)) == NULL)
+        return false;
+    cfg.free_failures = GUESS_FREE_PER_ADDR;
+    return (d->token_addrs = cas_ratelimit_new(&cfg)) != NULL;
+}
+
+void
+casd_service_limits_free(struct casd *d)
+{
+    cas_ratelimit_free(d->token_keys);
+    cas_ratelimit_free(d->token_addrs);
+    d->token_keys = d->token_addrs = NULL;
+}
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The table key of a peer address: SHA-256 of its text. False when the address is unknown. */
+static bool
+addr_key(const struct cas_http_req *req, uint8_t key[32])
+{
+    return req->peer_addr[0] != '\0' &&
+           EVP_Digest(req->peer_addr, strlen(req->peer_addr), key, NULL, EVP_sha256(), NULL) == 1;
+}
+
+struct backoff {
+    int64_t wait_ms;   /* 0: go ahead */
+    uint64_t reported; /* refusals to report now (once per GUESS_REPORT_MS), or 0 */
+    bool by_addr;      /* the address backs off (else the key) */
+};
+
+static struct backoff
+backoff_of(struct casd *d, const struct cas_http_req *req, int64_t now)
+{
+    struct cas_ratelimit_verdict k = cas_ratelimit_check(d->token_keys, req->peer_key_hash, now);
+    struct cas_ratelimit_verdict a = {0, 0};
+    uint8_t ak[32];
+
+    if (addr_key(req, ak))
+        a = cas_ratelimit_check(d->token_addrs, ak, now);
+    if (a.wait_ms > k.wait_ms)
+        return (struct backoff){.wait_ms = a.wait_ms, .reported = a.reported, .by_addr = true};
+    return (struct backoff){.wait_ms = k.wait_ms, .reported = k.reported, .by_addr = false};
+}
+
+/* After the decision: a wrong token counts against key and address, a right one clears the key. */
+static void
+count_token(struct casd *d, const struct cas_http_req *req, const struct cas_policy *p,
+            const struct cas_attest_decision *dec, int64_t now)
+{
+    uint8_t ak[32];
+
+    if (p->security.service_access_token == NULL)
+        return;
+    if (!dec->wrong_token) {
+        cas_ratelimit_clear(d->token_keys, req->peer_key_hash);
+        return;
+    }
+    atomic_fetch_add(&d->token_failures, 1);
+    (void)cas_ratelimit_fail(d->token_keys, req->peer_key_hash, now);
+    if (addr_key(req, ak))
+        (void)cas_ratelimit_fail(d->token_addrs, ak, now);
+}
+
+/* 429 while backing off; the refusals are audited and logged once per GUESS_REPORT_MS. */
+static void
+reply_backoff(struct casd *d, struct cas_http_req *req, const char *config_id, const char *first,
+              const struct backoff *b)
+{
+    char why[300], verdict[200], secs[24];
+    long long s = (long long)((b->wait_ms + 999) / 1000);
+
+    atomic_fetch_add(&d->token_refused, 1);
+    if (b->reported > 0) {
+        (void)snprintf(verdict, sizeof(verdict),
+                       "%llu attempt(s) refused (429) while backing off after wrong access tokens "
+                       "from this %s",
+                       (unsigned long long)b->reported, b->by_addr ? "address" : "client key");
+        CAS_LOG(WARN, "casd.token_backoff", CAS_LF_STR("config_id", config_id),
+                CAS_LF_STR("address", req->peer_addr),
+                CAS_LF_INT("refused", (long long)b->reported), CAS_LF_INT("retry_after_s", s),
+                CAS_LF_STR("by", b->by_addr ? "address" : "key"));
+        casd_audit(d, CASD_AUDIT_SERVICE, req->peer_key_hash, config_id, CASD_AUDIT_DENIED,
+                   verdict);
+    }
+    (void)snprintf(why, sizeof(why),
+                   "too many wrong service access tokens from this %s; try again in %lld s",
+                   b->by_addr ? "address" : "client key", s);
+    (void)snprintf(secs, sizeof(secs), "%lld", s);
+    cas_http_add_header(req, "Retry-After", secs);
+    reply_msg(req, 429, first, why);
 }
 
 /* ---- rendering ---- */
@@ -681,8 +813,9 @@ casd_handle_service_attest(struct cas_http_req *req)
     char failure[1024] = "", first[1300];
     uint8_t want_rd[64] = {0};
     json_t *body = NULL, *answer = NULL;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = (int64_t)time(NULL), now_ms = mono_ms();
     bool found = false, have_col = false;
+    struct backoff bo;
 
     memset(&vd, 0, sizeof(vd));
     cas_dcap_collateral_init(&col);
@@ -702,6 +835,10 @@ casd_handle_service_attest(struct cas_http_req *req)
         goto out;
     }
     (void)snprintf(first, sizeof(first), "Attestation of service '%s' failed", a.config_id);
+    if ((bo = backoff_of(d, req, now_ms)).wait_ms > 0) {
+        reply_backoff(d, req, a.config_id, first, &bo);
+        goto out;
+    }
     if (current_session(d, a.session, now, &tx, cur_hash, &obj, &ref, &found, &err) != CAS_OK)
         goto fail;
     if (!found) {
@@ -738,6 +875,7 @@ casd_handle_service_attest(struct cas_http_req *req)
     rc_ctx = (struct render_ctx){d, tx, a.session, p, image_of(p, svc), json_object()};
     if (cas_attest_decide(p, svc, &ev, a.token, fragment_of, &rc_ctx, &dec, &err) != CAS_OK)
         goto fail;
+    count_token(d, req, p, &dec, now_ms);
     if (dec.n > 0) {
         json_t *msgs = json_array();
         json_array_append_new(msgs, json_string(first));
@@ -897,4 +1035,14 @@ casd_service_metrics(struct casd *d, struct cas_buf *b)
                  "# TYPE cas_audit_failures_total counter\n"
                  "cas_audit_failures_total %lu\n",
                  atomic_load(&d->audit_failures));
+    cas_buf_addf(b,
+                 "# HELP cas_access_token_failures_total Service attestations with a wrong or "
+                 "missing access token.\n"
+                 "# TYPE cas_access_token_failures_total counter\n"
+                 "cas_access_token_failures_total %lu\n"
+                 "# HELP cas_access_token_backoff_total Service attestations refused (429) while "
+                 "their client key or address backs off after wrong access tokens.\n"
+                 "# TYPE cas_access_token_backoff_total counter\n"
+                 "cas_access_token_backoff_total %lu\n",
+                 atomic_load(&d->token_failures), atomic_load(&d->token_refused));
 }

@@ -205,11 +205,29 @@ test_the_access_token_is_checked_in_every_mode(void **state)
     verdict(&vd, CAS_DCAP_UP_TO_DATE, false);
     decide(yaml, &vd, false, "open-sesame", &d);
     assert_int_equal(d.n, 0);
+    assert_false(d.wrong_token);
     decide(yaml, &vd, false, "open-sesamE", &d);
     assert_int_equal(d.n, 1);
+    assert_true(d.wrong_token);
     assert_string_equal(d.problems[0], "Wrong or missing service access token");
     decide(yaml, &vd, false, NULL, &d);
     assert_int_equal(d.n, 1);
+    assert_true(d.wrong_token);
+}
+
+static void
+test_a_denial_for_another_reason_is_no_wrong_token(void **state)
+{
+    struct cas_policy *p = parse(sim_ok);
+    struct cas_attest_evidence ev = {.present = false};
+    struct cas_attest_decision d;
+    struct cas_err err = {0};
+    (void)state;
+    assert_int_equal(cas_attest_decide(p, &p->services[0], &ev, NULL, NULL, NULL, &d, &err),
+                     CAS_OK);
+    assert_true(d.n > 0);
+    assert_false(d.wrong_token);
+    cas_policy_free(p);
 }
 
 static void
@@ -242,6 +260,7 @@ main(void)
         cmocka_unit_test(test_shortcut_tolerances_cover_their_advisories),
         cmocka_unit_test(test_revoked_never_passes),
         cmocka_unit_test(test_the_access_token_is_checked_in_every_mode),
+        cmocka_unit_test(test_a_denial_for_another_reason_is_no_wrong_token),
         cmocka_unit_test(test_evidence_that_does_not_verify_is_refused_with_the_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
