@@ -2,12 +2,16 @@
  * inject.c - writes a session's injection files (policy.md §6, api.md §4). Where the kernel
  * allows it (CAP_SYS_ADMIN), cas-run moves into a private mount namespace and mounts a tmpfs on
  * each file's parent directory: the files then live in memory, seen only by cas-run and the
- * program it execs, and vanish with them. Otherwise they are written to the file system. Either
- * way each file is replaced atomically with exactly its mode, and its content is wiped from
- * cas-run's memory right after. A parent of "/" keeps the files on disk: a tmpfs on the root
- * would hide the program's loader and libraries.
+ * program it execs, and vanish with them. Then every file must go there: one whose parent is "/"
+ * (a tmpfs on the root would hide the program's loader and libraries) is an error naming it,
+ * before anything is written, never a silent fall back to the disk. Without a namespace at all
+ * the files are written to the file system (api.md §4). Either way each path is walked one
+ * directory at a time with O_NOFOLLOW (a symbolic link on the way is refused, naming it), each
+ * file is replaced atomically with exactly its mode, and its content is wiped from cas-run's
+ * memory right after.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -19,50 +23,153 @@
 
 #include "run.h"
 #include "util/alloc.h"
-#include "util/file.h"
 #include "util/secret.h"
 
-/* root ‖ path, then cut at the last '/' when parent_only. */
+/* root ‖ path. */
 static cas_rc
-full_path(const char *root, const char *path, bool parent_only, char out[PATH_MAX],
-          struct cas_err *err)
+full_path(const char *root, const char *path, char out[PATH_MAX], struct cas_err *err)
 {
     int n = snprintf(out, PATH_MAX, "%s%s", root, path);
-    char *slash;
 
     if (n < 0 || n >= PATH_MAX)
         return cas_err_set(err, CAS_E_INVALID, "injection file path '%.200s' is too long", path);
-    if (parent_only && (slash = strrchr(out, '/')) != NULL)
-        *slash = '\0';
     return CAS_OK;
 }
 
-/* mkdir -p with mode 0700 for what is missing; existing directories are left as they are. */
+/* The length of path's parent directory ("/a/b" for "/a/b/c"; 0 for "/c": the root). */
+static size_t
+parent_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash != NULL ? (size_t)(slash - path) : 0;
+}
+
+/* Why component dir[0, len) (a directory path of the session) cannot be opened. */
 static cas_rc
-make_parents(char *dir, struct cas_err *err)
+refuse_component(int at, const char *name, const char *dir, size_t len, int e, struct cas_err *err)
 {
     struct stat st;
+    int n = len > INT_MAX ? INT_MAX : (int)len;
 
-    if (dir[0] == '\0') /* the root directory */
-        return CAS_OK;
-    for (char *p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (dir[0] != '\0' && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            cas_rc rc = cas_err_set(err, CAS_E_IO, "cannot create directory '%s': %s", dir,
-                                    strerror(errno));
-            *p = c;
+    if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        return cas_err_set(err, CAS_E_IO,
+                           "'%.*s' is a symbolic link; cas-run follows no link on the way to an "
+                           "injection file: make it a directory, or change the path in the "
+                           "session",
+                           n, dir);
+    if (e == ENOTDIR || e == ELOOP)
+        return cas_err_set(err, CAS_E_IO, "'%.*s' is not a directory", n, dir);
+    return cas_err_set(err, CAS_E_IO, "cannot open directory '%.*s': %s", n, dir, strerror(e));
+}
+
+/*
+ * Opens directory root ‖ dir[0, len) (len 0: root itself) one component at a time, never
+ * following a symbolic link (O_NOFOLLOW), creating missing directories with mode 0700 when
+ * create. root is the caller's ("" is "/") and opened as it is; dir is a session's path. *out
+ * gets the descriptor (close it).
+ */
+static cas_rc
+open_dir(const char *root, const char *dir, size_t len, bool create, int *out, struct cas_err *err)
+{
+    size_t at = 0;
+    int fd = open(root[0] != '\0' ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    *out = -1;
+    if (fd < 0)
+        return cas_err_set(err, CAS_E_IO, "cannot open directory '%s': %s",
+                           root[0] != '\0' ? root : "/", strerror(errno));
+    while (at < len) {
+        char name[NAME_MAX + 1];
+        size_t start, n;
+        int next;
+
+        while (at < len && dir[at] == '/')
+            at++;
+        for (start = at; at < len && dir[at] != '/';)
+            at++;
+        if ((n = at - start) == 0)
+            break;
+        if (n > NAME_MAX) {
+            close(fd);
+            return cas_err_set(err, CAS_E_INVALID, "a directory name in '%.200s' is too long", dir);
+        }
+        memcpy(name, dir + start, n);
+        name[n] = '\0';
+        next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && create) {
+            if (mkdirat(fd, name, 0700) != 0 && errno != EEXIST) {
+                int e = errno;
+                close(fd);
+                return cas_err_set(err, CAS_E_IO, "cannot create directory '%.*s': %s", (int)at,
+                                   dir, strerror(e));
+            }
+            next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) {
+            cas_rc rc = refuse_component(fd, name, dir, at, errno, err);
+            close(fd);
             return rc;
         }
-        *p = c;
-        if (c == '\0')
-            break;
+        close(fd);
+        fd = next;
     }
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return cas_err_set(err, CAS_E_IO, "'%s' is not a directory", dir);
+    *out = fd;
     return CAS_OK;
+}
+
+/* Replaces dir/name (shown as path) atomically: a new file with exactly mode, renamed over it. */
+static cas_rc
+write_at(int dir, const char *name, const char *path, const uint8_t *p, size_t len, mode_t mode,
+         struct cas_err *err)
+{
+    char tmp[64];
+    size_t off = 0;
+    int fd, e;
+
+    (void)snprintf(tmp, sizeof(tmp), ".cas-run.%ld.tmp", (long)getpid());
+    (void)unlinkat(dir, tmp, 0);
+    if ((fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0)
+        return cas_err_set(err, CAS_E_IO, "cannot create a file beside '%s': %s", path,
+                           strerror(errno));
+    if (fchmod(fd, mode) != 0) /* the umask must not widen or narrow the mode asked for */
+        goto fail;
+    while (off < len) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto fail;
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        goto fail;
+    e = close(fd);
+    fd = -1;
+    if (e != 0 || renameat(dir, tmp, dir, name) != 0) /* replaces a link itself, never its target */
+        goto fail;
+    return CAS_OK;
+fail:
+    e = errno;
+    if (fd >= 0)
+        close(fd);
+    (void)unlinkat(dir, tmp, 0);
+    return cas_err_set(err, CAS_E_IO, "cannot write '%s': %s", path, strerror(e));
+}
+
+static cas_rc
+write_one(const char *root, const struct cas_run_file *f, struct cas_err *err)
+{
+    size_t plen = parent_len(f->path), len = 0;
+    const uint8_t *bytes = cas_secret_peek(f->content, &len);
+    int dir;
+    cas_rc rc;
+
+    if ((rc = open_dir(root, f->path, plen, true, &dir, err)) != CAS_OK)
+        return rc;
+    rc = write_at(dir, f->path + plen + 1, f->path, bytes, len, (mode_t)f->mode, err);
+    close(dir);
+    return rc;
 }
 
 static int
@@ -73,31 +180,32 @@ by_length(const void *x, const void *y)
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/* The distinct parent directories, shortest first (a tmpfs on /a before one on /a/b). */
+/* The distinct parent directories of the session's paths ("" for "/"), shortest first (a tmpfs
+ * on /a before one on /a/b). */
 static cas_rc
-parents(const struct cas_run_answer *a, const char *root, char ***out, size_t *count,
-        struct cas_err *err)
+parents(const struct cas_run_answer *a, char ***out, size_t *count, struct cas_err *err)
 {
-    char dir[PATH_MAX], **v;
+    char **v;
     size_t n = 0;
-    cas_rc rc;
 
     *out = NULL;
     *count = 0;
     if ((v = cas_calloc(a->file_count + 1, sizeof(*v))) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "out of memory for the injection files");
     for (size_t i = 0; i < a->file_count; i++) {
+        const char *path = a->files[i].path;
+        size_t len = parent_len(path);
         bool seen = false;
 
-        if ((rc = full_path(root, a->files[i].path, true, dir, err)) != CAS_OK)
-            goto fail;
         for (size_t j = 0; j < n && !seen; j++)
-            seen = strcmp(v[j], dir) == 0;
+            seen = strlen(v[j]) == len && strncmp(v[j], path, len) == 0;
         if (seen)
             continue;
-        if ((v[n] = cas_strdup(dir)) == NULL) {
-            rc = cas_err_set(err, CAS_E_NOMEM, "out of memory for the injection files");
-            goto fail;
+        if ((v[n] = cas_strndup(path, len)) == NULL) {
+            for (size_t j = 0; j < n; j++)
+                free(v[j]);
+            free(v);
+            return cas_err_set(err, CAS_E_NOMEM, "out of memory for the injection files");
         }
         n++;
     }
@@ -105,52 +213,58 @@ parents(const struct cas_run_answer *a, const char *root, char ***out, size_t *c
     *out = v;
     *count = n;
     return CAS_OK;
-fail:
-    for (size_t j = 0; j < n; j++)
-        free(v[j]);
-    free(v);
-    return rc;
 }
 
-/* A private mount namespace with a tmpfs on each parent; false (and nothing mounted) when the
- * kernel refuses the namespace. */
-static bool
-enter_tmpfs(char **dirs, size_t n, struct cas_err *err, cas_rc *rc)
+/*
+ * In the private mount namespace just entered: every file must be placed privately, so one whose
+ * parent is the root fails (naming it) before anything is made; then a tmpfs on each parent.
+ */
+static cas_rc
+mount_tmpfs(const struct cas_run_answer *a, const char *root, char **dirs, size_t n,
+            struct cas_err *err)
 {
-    *rc = CAS_OK;
-    for (size_t i = 0; i < n; i++) {
-        if (dirs[i][0] == '\0') /* the root directory */
-            return false;
+    char target[PATH_MAX];
+    cas_rc rc;
+
+    for (size_t i = 0; i < a->file_count; i++) {
+        if (parent_len(a->files[i].path) == 0)
+            return cas_err_set(err, CAS_E_INVALID,
+                               "injection file '%s' cannot be kept in a private tmpfs: its "
+                               "directory is '/', which cas-run does not cover (that would hide "
+                               "the program's own files); give it a directory of its own in the "
+                               "session, e.g. '/run/secrets%s'",
+                               a->files[i].path, a->files[i].path);
     }
-    if (unshare(CLONE_NEWNS) != 0)
-        return false;
     /* Private from here on: our mounts must not propagate back to the host's namespace. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
-        *rc = cas_err_set(err, CAS_E_IO, "cannot make the mount namespace private: %s",
-                          strerror(errno));
-        return false;
-    }
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return cas_err_set(err, CAS_E_IO, "cannot make the mount namespace private: %s",
+                           strerror(errno));
     for (size_t i = 0; i < n; i++) {
-        if ((*rc = make_parents(dirs[i], err)) != CAS_OK)
-            return false;
-        if (mount("cas-run", dirs[i], "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0) {
-            *rc = cas_err_set(err, CAS_E_IO, "cannot mount a tmpfs on '%s': %s", dirs[i],
-                              strerror(errno));
-            return false;
-        }
+        int fd;
+        if ((rc = open_dir(root, dirs[i], strlen(dirs[i]), true, &fd, err)) != CAS_OK)
+            return rc;
+        close(fd);
+        if ((rc = full_path(root, dirs[i], target, err)) != CAS_OK)
+            return rc;
+        if (mount("cas-run", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
+            return cas_err_set(err, CAS_E_IO, "cannot mount a tmpfs on '%s': %s", dirs[i],
+                               strerror(errno));
     }
-    return true;
+    return CAS_OK;
 }
 
 static void
 remove_written(const struct cas_run_answer *a, size_t count, const char *root)
 {
-    char path[PATH_MAX];
     struct cas_err ignored = {0};
 
     for (size_t i = 0; i < count; i++) {
-        if (full_path(root, a->files[i].path, false, path, &ignored) == CAS_OK)
-            (void)unlink(path);
+        size_t plen = parent_len(a->files[i].path);
+        int dir;
+        if (open_dir(root, a->files[i].path, plen, false, &dir, &ignored) == CAS_OK) {
+            (void)unlinkat(dir, a->files[i].path + plen + 1, 0);
+            close(dir);
+        }
     }
 }
 
@@ -158,31 +272,25 @@ cas_rc
 cas_run_write_files(struct cas_run_answer *a, const char *root, bool private_tmpfs, bool *on_tmpfs,
                     struct cas_err *err)
 {
-    char path[PATH_MAX], **dirs = NULL;
+    char **dirs = NULL;
     size_t dir_count = 0;
     cas_rc rc = CAS_OK;
 
     *on_tmpfs = false;
     if (a->file_count == 0)
         return CAS_OK;
-    if ((rc = parents(a, root, &dirs, &dir_count, err)) != CAS_OK)
+    if ((rc = parents(a, &dirs, &dir_count, err)) != CAS_OK)
         return rc;
-    if (private_tmpfs) {
-        *on_tmpfs = enter_tmpfs(dirs, dir_count, err, &rc);
-        if (rc != CAS_OK)
+    /* No namespace at all (no CAP_SYS_ADMIN): the files go to the file system (api.md §4). */
+    if (private_tmpfs && unshare(CLONE_NEWNS) == 0) {
+        if ((rc = mount_tmpfs(a, root, dirs, dir_count, err)) != CAS_OK)
             goto out;
-    }
-    for (size_t i = 0; i < dir_count && !*on_tmpfs; i++) {
-        if ((rc = make_parents(dirs[i], err)) != CAS_OK)
-            goto out;
+        *on_tmpfs = true;
     }
     for (size_t i = 0; i < a->file_count; i++) {
         struct cas_run_file *f = &a->files[i];
-        size_t len = 0;
-        const uint8_t *bytes = cas_secret_peek(f->content, &len);
 
-        if ((rc = full_path(root, f->path, false, path, err)) != CAS_OK ||
-            (rc = cas_file_write_atomic(path, bytes, len, (mode_t)f->mode, err)) != CAS_OK) {
+        if ((rc = write_one(root, f, err)) != CAS_OK) {
             remove_written(a, i, root); /* a failed start leaves no half of a session behind */
             goto out;
         }

@@ -117,10 +117,12 @@ void cas_run_env_free(char **env);
 /*
  * Writes the injection files under root ("" in production): parent directories made 0700 when
  * missing, each file replaced atomically with exactly its mode, its content wiped and freed right
- * after; when one fails, those written before it are removed again. With private_tmpfs, first a
+ * after; when one fails, those written before it are removed again. Every path is walked without
+ * following a symbolic link: one on the way is CAS_E_IO naming it. With private_tmpfs, first a
  * private mount namespace with a tmpfs (mode 0700) on every parent directory, so the files live in
- * memory and only this process and its program see them; *on_tmpfs says whether that worked (no
- * CAP_SYS_ADMIN: written directly).
+ * memory and only this process and its program see them; then a file whose parent is "/" is
+ * CAS_E_INVALID naming it, before anything is made. *on_tmpfs says whether the namespace was
+ * there (no CAP_SYS_ADMIN: written directly, as api.md §4 allows).
  */
 cas_rc cas_run_write_files(struct cas_run_answer *a, const char *root, bool private_tmpfs,
                            bool *on_tmpfs, struct cas_err *err) CAS_MUST_CHECK;

@@ -240,6 +240,126 @@ test_private_tmpfs_keeps_files_off_the_disk_or_falls_back(void **state)
     cas_run_answer_release(&a);
 }
 
+static void
+test_a_symlinked_parent_is_refused_and_nothing_lands_at_its_target(void **state)
+{
+    struct fixture *f = *state;
+    struct cas_run_answer a;
+    struct cas_err err = {0};
+    char target[PATH_MAX], link[PATH_MAX], path[PATH_MAX + 16];
+    bool on_tmpfs = false;
+
+    snprintf(target, sizeof(target), "%s/elsewhere", f->root);
+    snprintf(link, sizeof(link), "%s/linked", f->root);
+    assert_int_equal(mkdir(target, 0700), 0);
+    assert_int_equal(symlink(target, link), 0);
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/ok/first\", \"mode\": 256, \"content\": \"eA==\"}, "
+                    "{\"path\": \"/linked/cron.d/x\", \"mode\": 256, \"content\": \"eA==\"}]");
+    assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_E_IO);
+    assert_non_null(strstr(err.msg[0], "'/linked' is a symbolic link"));
+    snprintf(path, sizeof(path), "%s/elsewhere/cron.d", f->root);
+    assert_int_not_equal(access(path, F_OK), 0); /* nothing made through the link */
+    snprintf(path, sizeof(path), "%s/ok/first", f->root);
+    assert_int_not_equal(access(path, F_OK), 0); /* and the file before it taken back */
+    cas_run_answer_release(&a);
+}
+
+static void
+test_a_symlinked_parent_deeper_down_is_refused_too(void **state)
+{
+    struct fixture *f = *state;
+    struct cas_run_answer a;
+    struct cas_err err = {0};
+    char dir[PATH_MAX], link[PATH_MAX], away[PATH_MAX], path[PATH_MAX + 16];
+    bool on_tmpfs = false;
+
+    snprintf(dir, sizeof(dir), "%s/app", f->root);
+    snprintf(link, sizeof(link), "%s/app/conf", f->root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(away, sizeof(away), "%s/away", f->root);
+    assert_int_equal(mkdir(away, 0700), 0);
+    assert_int_equal(symlink(away, link), 0);
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/app/conf/x\", \"mode\": 256, \"content\": \"eA==\"}]");
+    assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_E_IO);
+    assert_non_null(strstr(err.msg[0], "'/app/conf' is a symbolic link"));
+    snprintf(path, sizeof(path), "%s/away/x", f->root);
+    assert_int_not_equal(access(path, F_OK), 0);
+    cas_run_answer_release(&a);
+}
+
+static void
+test_a_symlink_as_the_file_itself_is_replaced_not_followed(void **state)
+{
+    struct fixture *f = *state;
+    struct cas_run_answer a;
+    struct cas_err err = {0};
+    char link[PATH_MAX];
+    struct stat st;
+    bool on_tmpfs = false;
+
+    put_file(f->root, "/victim", "host file", 0600);
+    snprintf(link, sizeof(link), "%s/name", f->root);
+    assert_int_equal(symlink("victim", link), 0);
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/name\", \"mode\": 256, \"content\": \"bmV3\"}]");
+    assert_int_equal(cas_run_write_files(&a, f->root, false, &on_tmpfs, &err), CAS_OK);
+    expect_file(f->root, "/victim", "host file", 0600);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    cas_run_answer_release(&a);
+}
+
+/* In a child (the namespace is per process): with a private mount namespace, a file whose parent
+ * is "/" fails naming it and nothing is written, not even the files that could be private. */
+static void
+test_a_file_in_the_root_fails_naming_it_rather_than_leave_the_tmpfs(void **state)
+{
+    struct fixture *f = *state;
+    struct cas_run_answer a;
+    char path[PATH_MAX];
+    int fds[2], status = 0;
+    char verdict = '?';
+    pid_t pid;
+
+    run_test_answer(&a, "[\"p\"]", "{}", "[]",
+                    "[{\"path\": \"/cron.d/cas-test-x\", \"mode\": 256, \"content\": \"eA==\"}, "
+                    "{\"path\": \"/x\", \"mode\": 256, \"content\": \"eA==\"}]");
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct cas_err err = {0};
+        bool on_tmpfs = false;
+        cas_rc rc;
+
+        close(fds[0]);
+        rc = cas_run_write_files(&a, f->root, true, &on_tmpfs, &err);
+        if (rc == CAS_E_INVALID && strstr(err.msg[0], "injection file '/x' cannot be kept in a "
+                                                      "private tmpfs: its directory is '/'"))
+            verdict = 'e';
+        else if (rc == CAS_OK && !on_tmpfs)
+            verdict = 'd'; /* no namespace here: written to the file system (api.md §4) */
+        _exit(write(fds[1], &verdict, 1) == 1 ? 0 : 1);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], &verdict, 1), 1);
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (verdict == 'e') {
+        snprintf(path, sizeof(path), "%s/x", f->root);
+        assert_int_not_equal(access(path, F_OK), 0);
+        snprintf(path, sizeof(path), "%s/cron.d", f->root);
+        assert_int_not_equal(access(path, F_OK), 0);
+    } else {
+        assert_int_equal(verdict, 'd');
+        expect_file(f->root, "/x", "x", 0400);
+    }
+    cas_run_answer_release(&a);
+}
+
 int
 main(void)
 {
@@ -250,6 +370,10 @@ main(void)
         cmocka_unit_test(test_a_failed_write_removes_the_files_written_before_it),
         cmocka_unit_test(test_remove_files_takes_back_what_was_written),
         cmocka_unit_test(test_private_tmpfs_keeps_files_off_the_disk_or_falls_back),
+        cmocka_unit_test(test_a_symlinked_parent_is_refused_and_nothing_lands_at_its_target),
+        cmocka_unit_test(test_a_symlinked_parent_deeper_down_is_refused_too),
+        cmocka_unit_test(test_a_symlink_as_the_file_itself_is_replaced_not_followed),
+        cmocka_unit_test(test_a_file_in_the_root_fails_naming_it_rather_than_leave_the_tmpfs),
     };
     return cmocka_run_group_tests(tests, make_root, drop_root);
 }
