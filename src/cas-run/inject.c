@@ -5,7 +5,7 @@
  * program it execs, and vanish with them. Then every file must go there: one whose parent is "/"
  * (a tmpfs on the root would hide the program's loader and libraries) is an error naming it,
  * before anything is written, never a silent fall back to the disk. Without a namespace at all
- * the files are written to the file system (api.md §4). Either way each path is walked one
+ * the files are written to disk (api.md §4). Either way each path is walked one
  * directory at a time with O_NOFOLLOW (a symbolic link on the way is refused, naming it), each
  * file is replaced atomically with exactly its mode, and its content is wiped from cas-run's
  * memory right after.
@@ -281,7 +281,7 @@ cas_run_write_files(struct cas_run_answer *a, const char *root, bool private_tmp
         return CAS_OK;
     if ((rc = parents(a, &dirs, &dir_count, err)) != CAS_OK)
         return rc;
-    /* No namespace at all (no CAP_SYS_ADMIN): the files go to the file system (api.md §4). */
+    /* No namespace at all (no CAP_SYS_ADMIN): the files go to disk (api.md §4). */
     if (private_tmpfs && unshare(CLONE_NEWNS) == 0) {
         if ((rc = mount_tmpfs(a, root, dirs, dir_count, err)) != CAS_OK)
             goto out;
