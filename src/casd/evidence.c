@@ -136,6 +136,16 @@ casd_audit_ok(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32
 }
 
 void
+casd_audit_cause(const struct cas_err *err, char *buf, size_t cap)
+{
+    cas_err_join(err, buf, cap);
+    for (char *c = buf; *c != '\0'; c++) {
+        if ((unsigned char)*c < 0x20) /* PostgreSQL's messages run over several lines */
+            *c = ' ';
+    }
+}
+
+void
 casd_audit(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
            const char *config_id, enum casd_outcome o, const char *verdict)
 {

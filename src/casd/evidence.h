@@ -58,6 +58,8 @@ enum casd_audit_kind {
 cas_rc casd_audit_ok(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],
                      const char *config_id, const char *verdict,
                      struct cas_err *err) CAS_MUST_CHECK;
+/* Why casd_audit_ok failed, on one line, for the 503's message (buf[cap], always terminated). */
+void casd_audit_cause(const struct cas_err *err, char *buf, size_t cap);
 /* Logs, stores and counts the record of a refusal (o is not CASD_AUDIT_OK). A record that cannot
  * be written is logged (casd.audit_failed) and counted; the refusal stands either way. */
 void casd_audit(struct casd *d, enum casd_audit_kind kind, const uint8_t caller[32],

@@ -140,7 +140,7 @@ hand_over(struct casd *d, struct cas_http_req *req, const uint8_t nonce[32])
                       "ok: sealing key handed over", &err) != CAS_OK) {
         char why[CAS_ERR_LEN + 200], cause[CAS_ERR_LEN];
         json_decref(answer);
-        cas_err_join(&err, cause, sizeof(cause));
+        casd_audit_cause(&err, cause, sizeof(cause));
         (void)snprintf(why, sizeof(why),
                        "its audit record could not be written (%s); the sealing key is handed "
                        "over only once recorded - try again, and see casd.audit_failed in the "
@@ -372,8 +372,14 @@ ask_one(struct casd *d, const struct ask *a, const char *addr, struct cas_secret
                             JSON_REJECT_DUPLICATES, NULL);
         rc = refused(addr, answer, err);
         json_decref(answer);
-    } else {
-        rc = cas_err_set(err, CAS_E_IO, "the instance at '%s' answered HTTP %ld", addr, status);
+    } else { /* e.g. 503 when it cannot record the join: its reason, when it gave one */
+        const char *why;
+        answer = json_loadb((const char *)cas_secret_peek(text, &len), cas_secret_len(text),
+                            JSON_REJECT_DUPLICATES, NULL);
+        why = json_string_value(json_array_get(json_object_get(answer, "msg"), 1));
+        rc = cas_err_set(err, CAS_E_IO, "the instance at '%s' answered HTTP %ld%s%.400s", addr,
+                         status, why != NULL ? ": " : "", why != NULL ? why : "");
+        json_decref(answer);
     }
     cas_secret_free(text);
     return rc;

@@ -784,7 +784,7 @@ reply_unrecorded(struct cas_http_req *req, const char *first, const struct cas_e
 {
     char why[CAS_ERR_LEN + 200], cause[CAS_ERR_LEN];
 
-    cas_err_join(err, cause, sizeof(cause));
+    casd_audit_cause(err, cause, sizeof(cause));
     (void)snprintf(why, sizeof(why),
                    "its audit record could not be written (%s); casd hands out no configuration "
                    "it has not recorded - try again, and see casd.audit_failed in casd's log",
