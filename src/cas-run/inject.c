@@ -224,7 +224,6 @@ mount_tmpfs(const struct cas_run_answer *a, const char *root, char **dirs, size_
             struct cas_err *err)
 {
     char target[PATH_MAX];
-    cas_rc rc;
 
     for (size_t i = 0; i < a->file_count; i++) {
         if (parent_len(a->files[i].path) == 0)
@@ -241,6 +240,7 @@ mount_tmpfs(const struct cas_run_answer *a, const char *root, char **dirs, size_
                            strerror(errno));
     for (size_t i = 0; i < n; i++) {
         int fd;
+        cas_rc rc;
         if ((rc = open_dir(root, dirs[i], strlen(dirs[i]), true, &fd, err)) != CAS_OK)
             return rc;
         close(fd);

@@ -232,11 +232,12 @@ static void
 reply_backoff(struct casd *d, struct cas_http_req *req, const char *config_id, const char *first,
               const struct backoff *b)
 {
-    char why[300], verdict[200], secs[24];
+    char why[300], secs[24];
     long long s = (long long)((b->wait_ms + 999) / 1000);
 
     atomic_fetch_add(&d->token_refused, 1);
     if (b->reported > 0) {
+        char verdict[200];
         (void)snprintf(verdict, sizeof(verdict),
                        "%llu attempt(s) refused (429) while backing off after wrong access tokens "
                        "from this %s",
