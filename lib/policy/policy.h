@@ -28,7 +28,12 @@ struct json_t;
 #define CAS_POLICY_MAX_DOC 1048576u /* 1 MiB */
 #define CAS_POLICY_MAX_DEPTH 64u
 #define CAS_POLICY_MAX_NODES 500000u
-#define CAS_POLICY_MAX_SCALAR 262144u /* 256 KiB */
+/* What aliases may add in all: scalar bytes plus one per node (a 420-byte "billion laughs" file
+ * otherwise expands to megabytes within the node limit). A file without aliases never meets it. */
+#define CAS_POLICY_MAX_ALIAS_BYTES 1048576u /* 1 MiB */
+/* A config-fragment value as canonical JSON, as the secret it becomes (lib/secrets). */
+#define CAS_POLICY_MAX_FRAGMENT 1048576u /* 1 MiB */
+#define CAS_POLICY_MAX_SCALAR 262144u    /* 256 KiB */
 #define CAS_POLICY_MAX_SECRETS 16384u
 #define CAS_POLICY_MAX_SERVICES 1024u
 #define CAS_POLICY_MAX_IMAGES 1024u
