@@ -145,6 +145,8 @@ cas_store_session_delete(struct cas_tx *tx, const char *name, struct cas_err *er
         "DELETE FROM cas_session_version WHERE name = $1",
         "DELETE FROM cas_secret WHERE session = $1",
         "DELETE FROM cas_import WHERE importer = $1",
+        /* an exporter's bindings go with it; an importer's stay (exports.h in casd) */
+        "DELETE FROM cas_export_binding WHERE exporter = $1",
     };
     cas_rc rc;
 

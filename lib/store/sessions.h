@@ -41,7 +41,7 @@ cas_rc cas_store_session_version(struct cas_tx *tx, const char *name, const char
 /* Stores a new version and makes it current; parent is the namespace ("" at the top). */
 cas_rc cas_store_session_put(struct cas_tx *tx, const struct cas_session_row *r, const char *parent,
                              int64_t now, struct cas_err *err) CAS_MUST_CHECK;
-/* Removes every version, secret and import record of name. */
+/* Removes every version, secret and import record of name, and its export bindings. */
 cas_rc cas_store_session_delete(struct cas_tx *tx, const char *name,
                                 struct cas_err *err) CAS_MUST_CHECK;
 /* Names of the sessions directly in namespace parent, sorted; fn is called once per name. */
