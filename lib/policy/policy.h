@@ -28,7 +28,12 @@ struct json_t;
 #define CAS_POLICY_MAX_DOC 1048576u /* 1 MiB */
 #define CAS_POLICY_MAX_DEPTH 64u
 #define CAS_POLICY_MAX_NODES 500000u
-#define CAS_POLICY_MAX_SCALAR 262144u /* 256 KiB */
+/* What aliases may add in all: scalar bytes plus one per node (a 420-byte "billion laughs" file
+ * otherwise expands to megabytes within the node limit). A file without aliases never meets it. */
+#define CAS_POLICY_MAX_ALIAS_BYTES 1048576u /* 1 MiB */
+/* A config-fragment value as canonical JSON, as the secret it becomes (lib/secrets). */
+#define CAS_POLICY_MAX_FRAGMENT 1048576u /* 1 MiB */
+#define CAS_POLICY_MAX_SCALAR 262144u    /* 256 KiB */
 #define CAS_POLICY_MAX_SECRETS 16384u
 #define CAS_POLICY_MAX_SERVICES 1024u
 #define CAS_POLICY_MAX_IMAGES 1024u
@@ -315,6 +320,10 @@ struct cas_policy_options {
     const char *const *env; /* --use-env: a NULL-terminated environ, or NULL */
     const char *name;       /* -n NAME: replaces `name` after substitution, or NULL */
     bool fail_on_warning;   /* warnings are reported as errors */
+    /* Offline (the CLI): warn about every export without a session_hash pin to a session or
+     * namespace outside this session's own namespace. casd decides with its database instead
+     * (an existing target, a namespace whose create_sessions the exporter controls). */
+    bool warn_exports;
 };
 
 /*
@@ -332,6 +341,32 @@ void cas_policy_free(struct cas_policy *p);
 /* The secret named name, or NULL. */
 const struct cas_policy_secret *cas_policy_secret_find(const struct cas_policy *p,
                                                        const char *name);
+
+/* ---- export grants (policy.md §8.3) ---- */
+
+/* The name export reference r of session exporter points at (a session, or a namespace's own
+ * name) into out; false when it does not resolve or fit. */
+bool cas_policy_export_target(const char *exporter, const struct cas_policy_ref *r, char *out,
+                              size_t cap);
+/* Whether name lies strictly inside namespace ns ("a/b" inside "a"; never inside ""). */
+bool cas_policy_name_within(const char *name, const char *ns);
+/* The export of secret s of session exporter that grants it to session importer (by session, or
+ * by a namespace holding it), or NULL: an imported secret grants nothing. Borrowed from s. */
+const struct cas_policy_ref *cas_policy_export_match(const char *exporter,
+                                                     const struct cas_policy_secret *s,
+                                                     const char *importer);
+/* Whether the create_sessions list of session pp (created by pcreator; policy.md §10 defaults:
+ * as update, [CREATOR]) admits nobody but the key hash me: CREATOR when pcreator is me, NONE, me
+ * as a key hash or certificate. ANY, other keys and placeholders admit others. */
+bool cas_policy_only_creates(const struct cas_policy *pp, const uint8_t pcreator[32],
+                             const uint8_t me[32]);
+/* The warning for an unpinned export r of secret to target (resolved): names the risk and both
+ * fixes. offline: the CLI's wording (it cannot know whether target exists). */
+void cas_policy_export_warning(const char *secret, const struct cas_policy_ref *r,
+                               const char *target, bool offline, char *out, size_t cap);
+/* Adds a warning found outside the parser (casd's export check) at pos. */
+void cas_policy_diags_add_warning(struct cas_policy_diags *d, struct cas_policy_pos pos,
+                                  const char *text);
 
 /* ---- normal form and hash (policy.md §12) ---- */
 

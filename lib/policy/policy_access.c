@@ -558,4 +558,6 @@ ck_final_warnings(struct ck *c)
                      i);
     }
     warn_explicit_readable(c);
+    if (c->opt->warn_exports)
+        ck_warn_unpinned_exports(c);
 }

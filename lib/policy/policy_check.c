@@ -1616,7 +1616,15 @@ check_permission(struct ck *c, const struct pnode *n, unsigned *mode)
                 goto bad;
             v = v * 8 + (unsigned long)(*p - '0');
         }
-    } else if (s[0] == '0' && s[1] != '\0') {
+    } else if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        /* hexadecimal, not a leading zero: "write 0ox1ff" would be no hint at all */
+        size_t len = strlen(s + 2);
+        if (len < 1 || len > 4 || strspn(s + 2, "0123456789abcdefABCDEF") != len ||
+            (v = strtoul(s + 2, NULL, 16)) > 0777)
+            goto bad;
+        ck_err(c, n, "'%.16s' is hexadecimal, which a permission is not; write 0o%lo", s, v);
+        return false;
+    } else if (s[0] == '0' && s[1] != '\0' && strspn(s + 1, "01234567") == strlen(s + 1)) {
         ck_err(c, n,
                "'%.16s' is ambiguous (YAML 1.1 reads it as octal, YAML 1.2 as decimal); "
                "write 0o%s",

@@ -119,5 +119,7 @@ bool ck_ref(struct ck *c, const struct pnode *n, enum ref_use use, struct cas_po
 /* Cross checks once every section is read. */
 void ck_resolve_placeholders(struct ck *c);
 void ck_final_warnings(struct ck *c);
+/* opt->warn_exports: every unpinned export outside the session's namespace (policy_exports.c). */
+void ck_warn_unpinned_exports(struct ck *c);
 
 #endif

@@ -40,6 +40,7 @@ struct pnode {
     struct pnode **kids; /* sequence: items; mapping: key, value, key, value ... */
     size_t count;        /* entries in kids */
     size_t weight;       /* nodes in this subtree after alias expansion */
+    size_t bytes;        /* its scalars' bytes plus one per node, after alias expansion */
 };
 
 /*

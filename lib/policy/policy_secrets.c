@@ -434,10 +434,16 @@ check_fragment_value(struct ck *c, struct cas_policy_secret *s, const struct pno
     if (j == NULL)
         return;
     s->fragment = j;
-    cas_buf_init_secret(&b, 67108864u); /* the value as canonical JSON (64 MiB cap) */
+    /* the value as canonical JSON; the input and alias limits keep it far below this cap */
+    cas_buf_init_secret(&b, 67108864u);
     canon_json(&b, j);
     if (b.failed)
         c->nomem = true;
+    else if (b.len > CAS_POLICY_MAX_FRAGMENT)
+        ck_err(c, v,
+               "the config fragment has %zu bytes as JSON; a fragment is limited to %u (split "
+               "it into several secrets)",
+               b.len, CAS_POLICY_MAX_FRAGMENT);
     else
         keep_value(c, s, b.buf, b.len);
     cas_buf_release(&b);

@@ -2,8 +2,9 @@
  * policy_tree.c - untrusted YAML bytes to a node tree, within policy.md §1's limits: size,
  * UTF-8 without NUL, one document, nesting depth, scalar length and the node count after alias
  * expansion (an alias shares its anchor's subtree and counts all of its nodes again, so a
- * "billion laughs" file stops at the limit without ever being expanded). Tags are recorded and
- * judged by policy_check.c, which knows the path; so are duplicate keys.
+ * "billion laughs" file stops at the limit without ever being expanded), and the bytes aliases
+ * add (later passes do expand: a config fragment becomes JSON, the stored session YAML). Tags are
+ * recorded and judged by policy_check.c, which knows the path; so are duplicate keys.
  */
 #include <stdarg.h>
 
@@ -34,7 +35,8 @@ struct builder {
     size_t depth;
     struct anchor *anchors; /* open hash table, linear probing */
     size_t anchor_cap, anchor_count;
-    size_t nodes; /* after alias expansion */
+    size_t nodes;       /* after alias expansion */
+    size_t alias_bytes; /* what aliases added, counted as pnode.bytes */
     struct pnode *root;
 };
 
@@ -240,6 +242,7 @@ attach(struct builder *b, struct pnode *n)
     }
     f->kids[f->count++] = n;
     f->node->weight += n->weight;
+    f->node->bytes += n->bytes;
     return true;
 }
 
@@ -255,6 +258,7 @@ new_node(struct builder *b, enum pn_type t, const yaml_mark_t *m, const yaml_cha
     n->line = to_uint(m->line + 1);
     n->col = to_uint(m->column + 1);
     n->weight = 1;
+    n->bytes = 1;
     return n;
 }
 
@@ -291,6 +295,7 @@ on_scalar(struct builder *b, const yaml_event_t *ev)
                                  ev->data.scalar.length)) == NULL)
         return CAS_E_NOMEM;
     n->len = ev->data.scalar.length;
+    n->bytes = 1 + n->len;
     n->is_plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
     if (ev->data.scalar.anchor != NULL) {
         if ((anchor = cas_strdup((const char *)ev->data.scalar.anchor)) == NULL)
@@ -316,6 +321,12 @@ on_alias(struct builder *b, const yaml_event_t *ev)
                       (const char *)ev->data.alias.anchor);
     if (!count_nodes(b, n->weight, m))
         return CAS_E_INVALID;
+    if (n->bytes > CAS_POLICY_MAX_ALIAS_BYTES - b->alias_bytes)
+        return refuse(b, m,
+                      "aliases expand the file by more than %u bytes; a session is limited to "
+                      "that (policy.md §1): write the repeated part out, or share it as a secret",
+                      CAS_POLICY_MAX_ALIAS_BYTES);
+    b->alias_bytes += n->bytes;
     return attach(b, n) ? CAS_OK : CAS_E_NOMEM;
 }
 
@@ -423,6 +434,12 @@ ptree_build(const uint8_t *data, size_t len, struct arena *a, struct pnode **roo
     int docs = 0, state = 1;
 
     *root = NULL;
+    if (data == NULL || len == 0) { /* an absent body: libyaml asserts on a NULL input */
+        diag_add(d, 1, 1, CAS_POLICY_ERROR,
+                 "the session is empty; a session is a YAML mapping with at least name and "
+                 "version");
+        return CAS_E_INVALID;
+    }
     if (len > CAS_POLICY_MAX_DOC) {
         diag_add(d, 1, 1, CAS_POLICY_ERROR,
                  "the file has %zu bytes; a session is limited to %u (policy.md §1)", len,
@@ -481,7 +498,7 @@ ptree_build(const uint8_t *data, size_t len, struct arena *a, struct pnode **roo
         return rc;
     if (b.root == NULL) {
         diag_add(d, 1, 1, CAS_POLICY_ERROR,
-                 "the file is empty; a session is a YAML mapping with at least name and "
+                 "the session is empty; a session is a YAML mapping with at least name and "
                  "version");
         return CAS_E_INVALID;
     }

@@ -145,6 +145,8 @@ cas_store_session_delete(struct cas_tx *tx, const char *name, struct cas_err *er
         "DELETE FROM cas_session_version WHERE name = $1",
         "DELETE FROM cas_secret WHERE session = $1",
         "DELETE FROM cas_import WHERE importer = $1",
+        /* an exporter's bindings go with it; an importer's stay (exports.h in casd) */
+        "DELETE FROM cas_export_binding WHERE exporter = $1",
     };
     cas_rc rc;
 
@@ -228,6 +230,54 @@ cas_store_session_set_imports(struct cas_tx *tx, const char *importer, const cha
             return rc;
     }
     return CAS_OK;
+}
+
+static cas_rc
+read_creator(const struct cas_row *row, void *arg, struct cas_err *err)
+{
+    (void)err;
+    copy_hex(arg, cas_row_text(row, 0));
+    return CAS_OK;
+}
+
+cas_rc
+cas_store_binding_get(struct cas_tx *tx, const char *exporter, const char *secret,
+                      const char *importer, char creator[65], struct cas_err *err)
+{
+    struct cas_param p[3] = {CAS_PTEXT(exporter), CAS_PTEXT(secret), CAS_PTEXT(importer)};
+
+    creator[0] = '\0';
+    return cas_tx_exec(tx,
+                       "SELECT creator FROM cas_export_binding WHERE exporter = $1 AND secret = $2"
+                       " AND importer = $3",
+                       p, 3, read_creator, creator, NULL, err);
+}
+
+cas_rc
+cas_store_binding_put(struct cas_tx *tx, const char *exporter, const char *secret,
+                      const char *importer, const char *creator, int64_t now, struct cas_err *err)
+{
+    struct cas_param p[5] = {CAS_PTEXT(exporter), CAS_PTEXT(secret), CAS_PTEXT(importer),
+                             CAS_PTEXT(creator), CAS_PINT(now)};
+
+    return cas_tx_exec(tx,
+                       "INSERT INTO cas_export_binding (exporter, secret, importer, creator,"
+                       " bound_at) SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM"
+                       " cas_export_binding WHERE exporter = $1 AND secret = $2 AND importer = $3)",
+                       p, 5, NULL, NULL, NULL, err);
+}
+
+cas_rc
+cas_store_binding_clear(struct cas_tx *tx, const char *exporter, const char *secret,
+                        struct cas_err *err)
+{
+    struct cas_param p[2] = {CAS_PTEXT(exporter), CAS_PTEXT(secret != NULL ? secret : "")};
+
+    if (secret == NULL)
+        return cas_tx_exec(tx, "DELETE FROM cas_export_binding WHERE exporter = $1", p, 1, NULL,
+                           NULL, NULL, err);
+    return cas_tx_exec(tx, "DELETE FROM cas_export_binding WHERE exporter = $1 AND secret = $2", p,
+                       2, NULL, NULL, NULL, err);
 }
 
 struct blob_out {

@@ -1,9 +1,9 @@
 /*
  * sessions.h - the session tables (schema version 2): immutable versions keyed by hash with
  * their predecessor, creator and sealed normalised document; the current version of each name;
- * sealed secret values; who imports from whom. Portable SQL over a caller's transaction: the
- * caller decides what runs in one transaction (create and update run entirely in one write
- * transaction, so of two updates from one predecessor exactly one wins).
+ * sealed secret values; who imports from whom; export bindings. Portable SQL over a caller's
+ * transaction: the caller decides what runs in one transaction (create and update run entirely in
+ * one write transaction, so of two updates from one predecessor exactly one wins).
  */
 #ifndef CAS_STORE_SESSIONS_H
 #define CAS_STORE_SESSIONS_H
@@ -41,7 +41,7 @@ cas_rc cas_store_session_version(struct cas_tx *tx, const char *name, const char
 /* Stores a new version and makes it current; parent is the namespace ("" at the top). */
 cas_rc cas_store_session_put(struct cas_tx *tx, const struct cas_session_row *r, const char *parent,
                              int64_t now, struct cas_err *err) CAS_MUST_CHECK;
-/* Removes every version, secret and import record of name. */
+/* Removes every version, secret and import record of name, and its export bindings. */
 cas_rc cas_store_session_delete(struct cas_tx *tx, const char *name,
                                 struct cas_err *err) CAS_MUST_CHECK;
 /* Names of the sessions directly in namespace parent, sorted; fn is called once per name. */
@@ -55,6 +55,22 @@ cas_rc cas_store_session_importer(struct cas_tx *tx, const char *exporter, char 
 cas_rc cas_store_session_set_imports(struct cas_tx *tx, const char *importer,
                                      const char *const *exporters, size_t n,
                                      struct cas_err *err) CAS_MUST_CHECK;
+
+/*
+ * Export bindings (schema version 5): an unpinned export of secret `secret` of session
+ * `exporter` to session `importer` binds, when first resolved, to the importer's creator (a key
+ * hash, lowercase hex); the grant then holds only for that creator. binding_get sets creator to
+ * "" when there is no binding. binding_put keeps an existing binding. binding_clear removes the
+ * bindings of exporter's secret `secret`, or of all its secrets when secret is NULL.
+ */
+cas_rc cas_store_binding_get(struct cas_tx *tx, const char *exporter, const char *secret,
+                             const char *importer, char creator[65],
+                             struct cas_err *err) CAS_MUST_CHECK;
+cas_rc cas_store_binding_put(struct cas_tx *tx, const char *exporter, const char *secret,
+                             const char *importer, const char *creator, int64_t now,
+                             struct cas_err *err) CAS_MUST_CHECK;
+cas_rc cas_store_binding_clear(struct cas_tx *tx, const char *exporter, const char *secret,
+                               struct cas_err *err) CAS_MUST_CHECK;
 
 /* A sealed secret value (*found false when none; *value malloc'd). */
 cas_rc cas_store_secret_get(struct cas_tx *tx, const char *session, const char *name,

@@ -74,6 +74,15 @@ static const char *const migrations[] = {
     " instance TEXT PRIMARY KEY,"
     " enclave_addr TEXT NOT NULL,"
     " seen_at BIGINT NOT NULL);",
+    /* 5: unpinned export grants bound to the creator of the session that first imported
+     * through them (policy.md §8.3, docs/policy.md "Sharing secrets"). */
+    "CREATE TABLE cas_export_binding ("
+    " exporter TEXT NOT NULL,"
+    " secret TEXT NOT NULL,"
+    " importer TEXT NOT NULL,"
+    " creator TEXT NOT NULL,"
+    " bound_at BIGINT NOT NULL,"
+    " PRIMARY KEY (exporter, secret, importer));",
 };
 
 struct cas_store {

@@ -29,6 +29,7 @@ cas_cmd_session_check(struct cas_cli *cli, int argc, char **argv)
     if ((rc = cas_session_opts_parse("session check", SO_VARS, 1, 1, argc, argv, &o)) !=
         CAS_EXIT_OK)
         return rc;
+    o.warn_exports = true; /* offline: casd judges exports with its database at upload */
     if ((rc = cas_session_load(&o, &p)) != CAS_EXIT_OK)
         goto out;
     if (cas_policy_emit_yaml(p, NULL, &yaml, &len, &err) != CAS_OK) {

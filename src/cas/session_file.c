@@ -146,7 +146,8 @@ cas_session_parse_text(const struct cas_session_opts *o, const char *file, const
                                     .var_count = o->var_count,
                                     .env = o->use_env ? (const char *const *)environ : NULL,
                                     .name = o->name,
-                                    .fail_on_warning = o->fail_on_warning};
+                                    .fail_on_warning = o->fail_on_warning,
+                                    .warn_exports = o->warn_exports};
     struct cas_policy_diags d;
     struct cas_err err = {0};
     cas_rc rc;

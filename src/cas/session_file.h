@@ -30,6 +30,7 @@ struct cas_session_opts {
     const char **vars;
     size_t var_count;
     bool use_env, fail_on_warning, json, self_as_creator;
+    bool warn_exports; /* session check: flag unpinned exports (policy.h) */
     const char *name, *identity, *cas, *cas_cert, *hash;
     unsigned retries;
 };

@@ -22,6 +22,7 @@
 #include "crypto/seal.h"
 #include "dcap/collateral.h"
 #include "evidence.h"
+#include "exports.h"
 #include "http/server.h"
 #include "policy/names.h"
 #include "policy/policy.h"
@@ -474,6 +475,17 @@ check_imports(struct upload *u, struct cas_tx *tx, const char **exporters, size_
                 cas_session_row_release(&row);
                 return CAS_E_CONFLICT;
             }
+            if (granted &&
+                (rc = casd_exports_bind(
+                     tx, exporter, theirs, p->name, u->creator,
+                     p->has_predecessor && !p->predecessor_is_null ? NULL : u->req->peer_key_hash,
+                     err)) != CAS_OK) {
+                if (rc == CAS_E_CONFLICT)
+                    reply2(u->req, 409, u->first, "%s", cas_err_get(err, 0));
+                cas_policy_free(ep);
+                cas_session_row_release(&row);
+                return rc;
+            }
         }
         cas_policy_free(ep);
         cas_session_row_release(&row);
@@ -580,7 +592,8 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
         reply2(req, 400, u->first, "%s", cas_err_get(err, 0));
         return CAS_E_INVALID;
     }
-    if ((rc = check_imports(u, tx, exporters, &n_exp, err)) != CAS_OK)
+    if ((rc = check_imports(u, tx, exporters, &n_exp, err)) != CAS_OK ||
+        (rc = casd_exports_changed(tx, p->name, u->old, p, err)) != CAS_OK)
         goto out;
     if ((rc = casd_values_update(u->d, tx, p->name, p, u->old, now, err)) != CAS_OK) {
         if (rc == CAS_E_INVALID || rc == CAS_E_CONFLICT) {
@@ -655,6 +668,8 @@ casd_handle_session_upload(struct cas_http_req *req)
         goto out;
     }
     rc = upload_tx(&u, tx, &err);
+    if (rc == CAS_OK)
+        rc = casd_exports_warn(d, tx, u.p, u.creator, &diags, &err);
     if (rc != CAS_OK) {
         cas_tx_rollback(tx);
         if (req->r != NULL) /* not replied yet: an internal failure */

@@ -12,6 +12,7 @@
 
 #include "casd.h"
 #include "crypto/seal.h"
+#include "exports.h"
 #include "policy/names.h"
 #include "policy/policy.h"
 #include "secrets/secrets.h"
@@ -285,6 +286,8 @@ casd_values_get(struct casd *d, struct cas_tx *tx, const char *session, const st
                          secret, exporter, session);
         goto out;
     }
+    if ((rc = casd_exports_check_use(tx, exporter, theirs, session, err)) != CAS_OK)
+        goto out;
     if ((rc = load(d, tx, exporter, theirs->name, &v, err)) != CAS_OK)
         goto out;
     if (v == NULL) {

@@ -38,7 +38,7 @@ tl_parse(const char *text, size_t len, const char *args, struct cas_policy **out
 {
     const char *vars[16];
     char words[16][512];
-    struct cas_policy_options o = {.substitute = true, .vars = vars};
+    struct cas_policy_options o = {.substitute = true, .vars = vars, .warn_exports = true};
     struct cas_policy_diags d;
     struct cas_err err = {0};
     struct cas_buf b;

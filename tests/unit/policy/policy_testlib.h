@@ -11,7 +11,8 @@
 
 /* The whole file (malloc'd, terminated), or NULL. */
 char *tl_read(const char *path, size_t *len);
-/* Parses text with "-e NAME=VALUE", "-n NAME" and "--fail-on-warning" from args (may be NULL).
+/* Parses text as `cas session check` does (export warnings included) with "-e NAME=VALUE", "-n
+ * NAME" and "--fail-on-warning" from args (may be NULL).
  * Returns the result code; diags are rendered as "L:C: severity: text" lines into *lines. */
 cas_rc tl_parse(const char *text, size_t len, const char *args, struct cas_policy **out,
                 char **lines);

@@ -116,6 +116,97 @@ test_aliases_count_every_node_they_expand_to(void **state)
 }
 
 static void
+test_an_absent_or_empty_body_is_an_empty_session_not_an_abort(void **state)
+{
+    static const uint8_t nothing[1] = {0};
+    struct cas_policy_diags d;
+    struct cas_policy *p = NULL;
+    struct cas_err err = {0};
+
+    (void)state;
+    /* what casd hands over for a request without a body: NULL at length 0 (libyaml asserts) */
+    cas_policy_diags_init(&d);
+    assert_int_equal(cas_policy_parse(NULL, 0, NULL, &p, &d, &err), CAS_E_INVALID);
+    assert_null(p);
+    assert_int_equal(d.errors, 1);
+    assert_int_equal(d.items[0].line, 1);
+    assert_non_null(strstr(d.items[0].text, "the session is empty"));
+    cas_policy_diags_release(&d);
+    cas_policy_diags_init(&d);
+    assert_int_equal(cas_policy_parse(nothing, 0, NULL, &p, &d, &err), CAS_E_INVALID);
+    assert_int_equal(d.errors, 1);
+    assert_non_null(strstr(d.items[0].text, "the session is empty"));
+    cas_policy_diags_release(&d);
+    cas_policy_diags_init(&d);
+    assert_int_equal(cas_policy_parse((const uint8_t *)"\xef\xbb\xbf \n", 5, NULL, &p, &d, &err),
+                     CAS_E_INVALID);
+    assert_int_equal(d.errors, 1);
+    assert_non_null(strstr(d.items[0].text, "the session is empty"));
+    cas_policy_diags_release(&d);
+}
+
+/* The classic chain a: &a [x...], b: &b [*a...]: 10^5 scalars of 15 bytes, under the node limit,
+ * from a 420-byte file; as a config fragment it would become 1.8 MB of JSON. */
+static char *
+alias_bomb(size_t *len)
+{
+    struct cas_buf b;
+
+    cas_buf_init(&b, 4096);
+    cas_buf_adds(&b, "name: bomb\nversion: \"0.3\"\nsecrets:\n- name: f\n  kind: "
+                     "config-fragment\n  value:\n    a: &a [");
+    for (int i = 0; i < 10; i++)
+        cas_buf_adds(&b, i ? ",xxxxxxxxxxxxxxx" : "xxxxxxxxxxxxxxx");
+    cas_buf_adds(&b, "]\n");
+    for (char c = 'b'; c <= 'e'; c++)
+        cas_buf_addf(&b, "    %c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", c, c, c - 1,
+                     c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
+    return cas_buf_detach(&b, len);
+}
+
+static void
+test_a_420_byte_alias_bomb_is_refused_before_it_expands(void **state)
+{
+    size_t len;
+    char *doc = alias_bomb(&len), *lines = NULL;
+    struct cas_policy *p = NULL;
+
+    (void)state;
+    assert_true(len <= 420);
+    assert_int_equal(tl_parse(doc, len, NULL, &p, &lines), CAS_E_INVALID);
+    assert_null(p);
+    assert_non_null(strstr(lines, "error: aliases expand the file by more than 1048576 bytes"));
+    assert_null(strstr(lines, "nodes after expanding"));
+    free(lines);
+    free(doc);
+}
+
+static void
+test_a_config_fragment_over_one_mebibyte_of_json_is_refused(void **state)
+{
+    struct cas_buf b;
+    char *doc, *lines = NULL;
+    struct cas_policy *p = NULL;
+    size_t len;
+
+    (void)state;
+    /* no alias: 400,000 one-letter items take 800 kB here and 1.6 MB as JSON ("x",) */
+    cas_buf_init(&b, CAS_POLICY_MAX_DOC);
+    cas_buf_adds(&b, "name: s\nversion: \"0.3\"\nsecrets:\n- name: f\n  kind: config-fragment\n"
+                     "  value: [x");
+    for (int i = 1; i < 400000; i++)
+        cas_buf_adds(&b, ",x");
+    cas_buf_adds(&b, "]\n");
+    doc = cas_buf_detach(&b, &len);
+    assert_non_null(doc);
+    assert_int_equal(tl_parse(doc, len, NULL, &p, &lines), CAS_E_INVALID);
+    assert_non_null(strstr(lines, "secrets[0].value: the config fragment has 1600001 bytes as "
+                                  "JSON; a fragment is limited to 1048576"));
+    free(lines);
+    free(doc);
+}
+
+static void
 test_eighty_thousand_injection_files_are_checked_for_duplicates_by_sorting(void **state)
 {
     struct cas_buf b;
@@ -215,6 +306,9 @@ main(void)
         cmocka_unit_test(test_ten_thousand_secrets_parse_and_sixteen_thousand_and_one_are_refused),
         cmocka_unit_test(test_nesting_at_the_limit_parses_and_one_deeper_is_refused),
         cmocka_unit_test(test_aliases_count_every_node_they_expand_to),
+        cmocka_unit_test(test_an_absent_or_empty_body_is_an_empty_session_not_an_abort),
+        cmocka_unit_test(test_a_420_byte_alias_bomb_is_refused_before_it_expands),
+        cmocka_unit_test(test_a_config_fragment_over_one_mebibyte_of_json_is_refused),
         cmocka_unit_test(
             test_eighty_thousand_injection_files_are_checked_for_duplicates_by_sorting),
         cmocka_unit_test(test_a_hundred_problems_are_all_reported),

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/sessions.h"
 #include "store/store.h"
 
 static char g_dir[64];
@@ -159,6 +160,40 @@ test_a_constraint_violation_is_a_conflict_and_bad_sql_an_error(void **state)
 }
 
 static void
+test_an_export_binding_keeps_its_first_creator_until_the_exporter_clears_it(void **state)
+{
+    struct cas_store *st = NULL;
+    struct cas_tx *tx = NULL;
+    struct cas_err err = {0};
+    char c[65];
+    (void)state;
+    assert_int_equal(cas_store_open(NULL, g_db, &st, &err), CAS_OK);
+    assert_true(cas_store_schema_version(st) >= 5);
+    assert_int_equal(cas_store_begin(st, CAS_TX_WRITE, &tx, &err), CAS_OK);
+    assert_int_equal(cas_store_binding_get(tx, "a", "db_password", "b", c, &err), CAS_OK);
+    assert_string_equal(c, "");
+    assert_int_equal(cas_store_binding_put(tx, "a", "db_password", "b", "bb", 1, &err), CAS_OK);
+    assert_int_equal(cas_store_binding_put(tx, "a", "db_password", "b", "cc", 2, &err), CAS_OK);
+    assert_int_equal(cas_store_binding_put(tx, "a", "other", "b", "dd", 2, &err), CAS_OK);
+    assert_int_equal(cas_store_binding_get(tx, "a", "db_password", "b", c, &err), CAS_OK);
+    assert_string_equal(c, "bb");
+    assert_int_equal(cas_store_binding_get(tx, "a", "db_password", "x", c, &err), CAS_OK);
+    assert_string_equal(c, "");
+    assert_int_equal(cas_tx_commit(tx, &err), CAS_OK);
+    assert_int_equal(cas_store_begin(st, CAS_TX_WRITE, &tx, &err), CAS_OK);
+    assert_int_equal(cas_store_binding_clear(tx, "a", "db_password", &err), CAS_OK);
+    assert_int_equal(cas_store_binding_get(tx, "a", "db_password", "b", c, &err), CAS_OK);
+    assert_string_equal(c, "");
+    assert_int_equal(cas_store_binding_get(tx, "a", "other", "b", c, &err), CAS_OK);
+    assert_string_equal(c, "dd");
+    assert_int_equal(cas_store_binding_clear(tx, "a", NULL, &err), CAS_OK);
+    assert_int_equal(cas_store_binding_get(tx, "a", "other", "b", c, &err), CAS_OK);
+    assert_string_equal(c, "");
+    assert_int_equal(cas_tx_commit(tx, &err), CAS_OK);
+    cas_store_close(st);
+}
+
+static void
 test_a_newer_schema_than_known_is_refused(void **state)
 {
     struct cas_store *st = NULL;
@@ -187,6 +222,9 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_a_constraint_violation_is_a_conflict_and_bad_sql_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_newer_schema_than_known_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_an_export_binding_keeps_its_first_creator_until_the_exporter_clears_it, setup,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
