@@ -222,6 +222,8 @@ reason_of(int status)
         return "Payload Too Large";
     case 422:
         return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
     case 503:
         return "Service Unavailable";
     default:
