@@ -225,7 +225,9 @@ casd_rate_take(struct casd_rate_table *t, const uint8_t key[32], int64_t now_ms,
         return true;
     }
     wait_ms = (1.0 - s->tokens) * 60000.0 / (double)per_minute;
-    *retry_after_s = (uint64_t)(wait_ms / 1000.0) + 1;
+    *retry_after_s = (uint64_t)((wait_ms + 999.0) / 1000.0); /* whole seconds, rounded up */
+    if (*retry_after_s == 0)
+        *retry_after_s = 1;
     return false;
 }
 
