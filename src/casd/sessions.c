@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,111 @@ static bool
 creator_of(const struct cas_session_row *row, uint8_t out[32])
 {
     return cas_hex_decode_exact(row->creator, strlen(row->creator), out, 32);
+}
+
+/* ---- equal cost for a missing session ---- */
+
+/*
+ * A request about a missing session goes on with this decoy in its place: a sealed session of
+ * typical size that nobody may read (its creator is the all-zero key hash, which is no key's
+ * SHA-256) and that has no public value. It is unsealed, parsed and checked like a session the
+ * caller may not read, so both 404s cost the same and time tells no name that exists.
+ * Sessions much larger than it still take longer to parse (docs/operations.md, "Quotas").
+ */
+static const char decoy_yaml[] =
+    "name: decoy\n"
+    "version: \"0.3\"\n"
+    "services:\n"
+    "  - name: api\n"
+    "    image_name: api_image\n"
+    "    mrenclaves: [\"0000000000000000000000000000000000000000000000000000000000000001\"]\n"
+    "    command: /usr/bin/api --port 8443\n"
+    "    environment:\n"
+    "      API_KEY: $$CAS::api_key$$\n"
+    "      DB_PASSWORD: $$CAS::db_password$$\n"
+    "    pwd: /\n"
+    "images:\n"
+    "  - name: api_image\n"
+    "secrets:\n"
+    "  - name: api_key\n"
+    "    kind: ascii\n"
+    "    size: 32\n"
+    "  - name: db_password\n"
+    "    kind: ascii\n"
+    "  - name: note\n"
+    "    kind: ascii\n"
+    "    value: \"decoy\"\n";
+
+static pthread_mutex_t decoy_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *decoy_sealed; /* set once under decoy_lock, then only read */
+static size_t decoy_sealed_len;
+
+static const char decoy_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+static cas_rc
+decoy_make(struct casd *d, struct cas_err *err)
+{
+    static const uint8_t nobody[32] = {0};
+    struct cas_policy_options opt = {0};
+    struct cas_policy_diags diags;
+    struct cas_policy *p = NULL;
+    struct cas_secret *doc = NULL;
+    char aad[NAME_MAX_LEN + 100], *yaml = NULL;
+    size_t yaml_len = 0;
+    cas_rc rc;
+
+    cas_policy_diags_init(&diags);
+    doc_aad(aad, sizeof(aad), "decoy", decoy_hash);
+    if ((rc = cas_policy_parse((const uint8_t *)decoy_yaml, sizeof(decoy_yaml) - 1, &opt, &p,
+                               &diags, err)) == CAS_OK &&
+        (rc = cas_policy_emit_yaml(p, nobody, &yaml, &yaml_len, err)) == CAS_OK &&
+        (rc = cas_secret_from(yaml, yaml_len, &doc, err)) == CAS_OK)
+        rc = cas_seal(d->sealing_key, aad, strlen(aad), doc, &decoy_sealed, &decoy_sealed_len, err);
+    free(yaml);
+    cas_secret_free(doc);
+    cas_policy_free(p);
+    cas_policy_diags_release(&diags);
+    return rc;
+}
+
+/* Fills *row (released by the caller) with a copy of the decoy. */
+static cas_rc
+decoy_row(struct casd *d, struct cas_session_row *row, struct cas_err *err)
+{
+    cas_rc rc = CAS_OK;
+
+    memset(row, 0, sizeof(*row));
+    pthread_mutex_lock(&decoy_lock);
+    if (decoy_sealed == NULL)
+        rc = decoy_make(d, err);
+    pthread_mutex_unlock(&decoy_lock);
+    if (rc != CAS_OK)
+        return cas_err_wrap(err, "cannot make the decoy session");
+    if ((row->name = cas_strdup("decoy")) == NULL ||
+        (row->document = cas_malloc(decoy_sealed_len)) == NULL) {
+        cas_session_row_release(row);
+        memset(row, 0, sizeof(*row));
+        return cas_err_set(err, CAS_E_NOMEM, "out of memory");
+    }
+    memcpy(row->document, decoy_sealed, decoy_sealed_len);
+    row->document_len = decoy_sealed_len;
+    memcpy(row->hash, decoy_hash, sizeof(decoy_hash));
+    memcpy(row->creator, decoy_hash, sizeof(decoy_hash));
+    return CAS_OK;
+}
+
+/* The current version of name, or the decoy when there is none: then *found is false and
+ * *row is the decoy, which the caller treats as a session it may not read. */
+static cas_rc
+current_or_decoy(struct casd *d, struct cas_tx *tx, const char *name, struct cas_session_row *row,
+                 bool *found, struct cas_err *err)
+{
+    cas_rc rc;
+
+    if ((rc = cas_store_session_current(tx, name, row, found, err)) != CAS_OK || *found)
+        return rc;
+    cas_session_row_release(row);
+    return decoy_row(d, row, err);
 }
 
 /* ---- replies ---- */
@@ -846,16 +952,11 @@ casd_handle_session_read(struct cas_http_req *req)
         hash = req->query + 5;
     }
     if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
-        goto fail;
-    if (!found) {
-        reply_not_found(req, name);
-        goto out;
-    }
-    if (casd_session_open(d, &cur, &p, &yaml, &err) != CAS_OK)
+        current_or_decoy(d, tx, name, &cur, &found, &err) != CAS_OK ||
+        casd_session_open(d, &cur, &p, &yaml, &err) != CAS_OK)
         goto fail;
     if (!creator_of(&cur, creator) ||
-        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ)) {
+        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ) || !found) {
         reply_not_found(req, name);
         goto out;
     }
@@ -929,16 +1030,12 @@ casd_handle_session_list(struct cas_http_req *req)
         return;
     }
     if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, ns, &cur, &found, &err) != CAS_OK)
+        current_or_decoy(d, tx, ns, &cur, &found, &err) != CAS_OK ||
+        casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
-    if (!found) {
-        reply_not_found(req, ns);
-        goto out;
-    }
-    if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
-        goto fail;
-    if (!creator_of(&cur, creator) || !allows(&(struct acl){p, creator, req, d, tx, ns}, L_LIST)) {
-        if (allows(&(struct acl){p, creator, req, d, tx, ns}, L_READ))
+    if (!creator_of(&cur, creator) || !allows(&(struct acl){p, creator, req, d, tx, ns}, L_LIST) ||
+        !found) {
+        if (allows(&(struct acl){p, creator, req, d, tx, ns}, L_READ) && found)
             reply2(req, 403, "Failed to list sessions",
                    "your identity may not list the sessions of namespace '%s'", ns);
         else
@@ -993,16 +1090,11 @@ casd_handle_session_delete(struct cas_http_req *req)
     }
     (void)snprintf(first, sizeof(first), "Failed to delete session '%s'", name);
     if (cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
-        goto fail;
-    if (!found) {
-        reply_not_found(req, name);
-        goto out;
-    }
-    if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
+        current_or_decoy(d, tx, name, &cur, &found, &err) != CAS_OK ||
+        casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
     if (!creator_of(&cur, creator) ||
-        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ)) {
+        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ) || !found) {
         reply_not_found(req, name);
         goto out;
     }
@@ -1115,7 +1207,7 @@ casd_handle_values(struct cas_http_req *req)
     struct cas_policy *p = NULL;
     struct cas_err err = {0};
     struct cas_tx *tx = NULL;
-    bool found = false, one;
+    bool found = false, due = false, one;
     json_t *values = NULL, *v = NULL;
     int64_t now = (int64_t)time(NULL);
     uint64_t size = 0;
@@ -1140,19 +1232,16 @@ casd_handle_values(struct cas_http_req *req)
         reply_value_404(req, shown, one ? secret : NULL);
         return;
     }
+    /* A missing session goes on as the decoy, which has no public value: the same 404 after
+     * the same work as for a session without one. */
     if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
+        current_or_decoy(d, tx, name, &cur, &found, &err) != CAS_OK ||
+        casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
-    if (!found || casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK) {
-        if (found)
-            goto fail;
-        reply_value_404(req, shown, one ? secret : NULL);
-        goto out;
-    }
     /* Certificates due for renewal are re-issued at this read (policy.md §8.1). */
-    if (cas_store_secret_due(tx, name, now, &found, &err) != CAS_OK)
+    if (cas_store_secret_due(tx, name, now, &due, &err) != CAS_OK)
         goto fail;
-    if (found) {
+    if (due && found) {
         cas_tx_rollback(tx);
         tx = NULL;
         if (casd_values_renew(d, name, cur.hash, p, now, &err) != CAS_OK)

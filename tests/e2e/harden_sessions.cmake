@@ -2,3 +2,4 @@
 # answers for missing and unreadable sessions.
 cas_e2e_test(harden_sessions harden_sessions.sh)
 cas_e2e_test(harden_quotas harden_quotas.sh)
+cas_e2e_test(harden_timing harden_timing.sh)
