@@ -3,3 +3,4 @@
 cas_e2e_test(harden_sessions harden_sessions.sh)
 cas_e2e_test(harden_quotas harden_quotas.sh)
 cas_e2e_test(harden_timing harden_timing.sh)
+cas_e2e_test(harden_mix harden_mix.sh)
