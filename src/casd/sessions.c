@@ -1159,8 +1159,8 @@ reply_value_404(struct cas_http_req *req, const char *raw_name, const char *secr
 }
 
 /* Adds value v of secret name to the answer's running size; false once it is over
- * max_values_answer (counted), so the answer is never built past it. The size is v's compact
- * JSON plus the name and the separators the reply adds. */
+ * max_values_answer (counted): the caller then drops v, so the answer is never built past it. The
+ * size is v's compact JSON plus the name and the separators the reply adds. */
 static bool
 answer_fits(struct casd *d, uint64_t *size, const char *name, const json_t *v)
 {
@@ -1280,12 +1280,13 @@ casd_handle_values(struct cas_http_req *req)
             json_decref(values);
             goto fail;
         }
-        json_object_set_new(values, p->secrets[i].name, v);
         if (!answer_fits(d, &size, p->secrets[i].name, v)) {
+            json_decref(v);
             json_decref(values);
             reply_values_too_big(req, shown, NULL);
             goto out;
         }
+        json_object_set_new(values, p->secrets[i].name, v);
     }
     if (json_object_size(values) == 0) {
         json_decref(values);
