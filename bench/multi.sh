@@ -34,7 +34,7 @@ start() {
   mkdir -p "$d/$name/cas-data" && chmod 700 "$d/$name/cas-data"
   [ -f "$d/sealing.key" ] && [ -n "$db" ] && cp "$d/sealing.key" "$d/$name/cas-data/"
   (cd "$d/$name" && exec "$B/casd" --listen 127.0.0.1:$p --enclave-listen 127.0.0.1:$e \
-    --log-level warn ${db:+--database "$db"}) >"$d/$name.log" 2>&1 &
+    --log-level warn --uploads-per-minute 0 ${db:+--database "$db"}) >"$d/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
     curl -sf --cacert "$d/$name/cas-data/cas-chain.pem" --connect-to cas:$p:127.0.0.1:$p \

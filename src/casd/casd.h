@@ -13,6 +13,7 @@
 
 #include "http/server.h"
 #include "identity.h"
+#include "quota.h"
 #include "selfattest.h"
 
 struct cas_store;
@@ -33,6 +34,7 @@ struct casd {
     struct cas_session_cache *policies;   /* parsed session versions (casd_policy_cache_new) */
     struct cas_dcap_collateral_cache *collateral; /* parsed collateral, by its JSON text */
     bool metrics;                                 /* GET /metrics is on */
+    struct casd_quota quota;                      /* quotas and their refusal counters (quota.h) */
     /* Counters for /metrics (atomic: every worker adds). */
     atomic_ulong attest_ok, attest_denied, attest_other;
     atomic_ulong join_ok, join_denied, join_other; /* the attested join, asked of this instance */

@@ -52,6 +52,16 @@ static const struct cas_opt g_opts[] = {
      "collateral files laid out as in shared/testdata/dcap"},
     {"metrics", "metrics", "on|off", CAS_OPT_SWITCH, "on", "GET /metrics"},
     {"max_body", "max-body", "BYTES", CAS_OPT_INT, "1048576", "request body limit (413 above)"},
+    {"max_session_secrets", "max-session-secrets", "N", CAS_OPT_INT, "512",
+     "secrets a session may declare (422 above; 0: no limit)"},
+    {"max_session_rsa_keys", "max-session-rsa-keys", "N", CAS_OPT_INT, "32",
+     "RSA keys a session may have generated (422 above; 0: no limit)"},
+    {"max_session_generated_bytes", "max-session-generated-bytes", "BYTES", CAS_OPT_INT, "4194304",
+     "estimated bytes of a session's values (422 above; 0: no limit)"},
+    {"uploads_per_minute", "uploads-per-minute", "N", CAS_OPT_INT, "120",
+     "session uploads per caller key and minute (429 above; 0: no limit)"},
+    {"max_values_answer", "max-values-answer", "BYTES", CAS_OPT_INT, "8388608",
+     "size of a values API answer (413 above; 0: no limit)"},
     {"sim_tcb_status", "sim-tcb-status", "STATUS", CAS_OPT_STR, "OutOfDate",
      "simulator only: the TCB status of casd's evidence"},
     {"sim_advisories", "sim-advisory", "ID", CAS_OPT_LIST, NULL,
@@ -97,6 +107,11 @@ harden(void)
         CAS_LOG(WARN, "casd.secure_heap", CAS_LF_STR("hint", "OpenSSL's secure heap is off"));
 }
 
+/* The quota settings (quota.h), in struct casd_quota_limits order. */
+static const char *const quota_keys[] = {"max_session_secrets", "max_session_rsa_keys",
+                                         "max_session_generated_bytes", "uploads_per_minute",
+                                         "max_values_answer"};
+
 static cas_rc
 validate(const struct cas_config *cfg, struct cas_err *err)
 {
@@ -113,6 +128,11 @@ validate(const struct cas_config *cfg, struct cas_err *err)
         return cas_err_set(err, CAS_E_INVALID, "max_body must be between 1024 and 67108864");
     if (cas_config_get(cfg, "threads") != NULL && (threads < 1 || threads > 256))
         return cas_err_set(err, CAS_E_INVALID, "threads must be between 1 and 256");
+    for (size_t i = 0; i < sizeof(quota_keys) / sizeof(quota_keys[0]); i++) {
+        if (cas_config_get_int(cfg, quota_keys[i]) < 0)
+            return cas_err_set(err, CAS_E_INVALID, "%s must be 0 (no limit) or more",
+                               quota_keys[i]);
+    }
     {
         enum cas_log_level lv;
         if (cas_log_parse_level(cas_config_get(cfg, "log_level"), &lv) != 0)
@@ -400,6 +420,19 @@ main(int argc, char **argv)
     }
     d.collateral_dir = cas_config_get(&cfg, "collateral_dir");
     d.metrics = cas_config_get_switch(&cfg, "metrics");
+    {
+        const struct casd_quota_limits lim = {
+            .max_session_secrets = (uint64_t)cas_config_get_int(&cfg, quota_keys[0]),
+            .max_session_rsa_keys = (uint64_t)cas_config_get_int(&cfg, quota_keys[1]),
+            .max_session_generated_bytes = (uint64_t)cas_config_get_int(&cfg, quota_keys[2]),
+            .uploads_per_minute = (uint64_t)cas_config_get_int(&cfg, quota_keys[3]),
+            .max_values_answer = (uint64_t)cas_config_get_int(&cfg, quota_keys[4]),
+        };
+        if (!casd_quota_init(&d.quota, &lim)) {
+            fprintf(stderr, "casd: out of memory\n");
+            goto out;
+        }
+    }
     if (casd_tee_init(&d.tee, &cfg, &err) != CAS_OK) {
         status = fail("cannot attest casd itself", &err);
         goto out;
@@ -498,6 +531,7 @@ out:
     cas_session_cache_free(d.policies);
     cas_dcap_collateral_cache_free(d.collateral);
     casd_service_limits_free(&d);
+    casd_quota_release(&d.quota);
     cas_store_close(d.store);
     if (status == 0)
         CAS_LOG(INFO, "casd.stopped", CAS_LF_STR("database", "closed"));

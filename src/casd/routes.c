@@ -145,6 +145,7 @@ metrics(struct cas_http_req *req)
                      "# HELP cas_sessions Sessions stored (current versions).\n"
                      "# TYPE cas_sessions gauge\ncas_sessions %lld\n",
                      (long long)sessions);
+    casd_quota_metrics(&d->quota, &b);
     cas_http_reply(req, 200, "text/plain; version=0.0.4", b.buf, b.len);
     cas_buf_release(&b);
 }

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,111 @@ creator_of(const struct cas_session_row *row, uint8_t out[32])
     return cas_hex_decode_exact(row->creator, strlen(row->creator), out, 32);
 }
 
+/* ---- equal cost for a missing session ---- */
+
+/*
+ * A request about a missing session goes on with this decoy in its place: a sealed session of
+ * typical size that nobody may read (its creator is the all-zero key hash, which is no key's
+ * SHA-256) and that has no public value. It is unsealed, parsed and checked like a session the
+ * caller may not read, so both 404s cost the same and time tells no name that exists.
+ * Sessions much larger than it still take longer to parse (docs/operations.md, "Quotas").
+ */
+static const char decoy_yaml[] =
+    "name: decoy\n"
+    "version: \"0.3\"\n"
+    "services:\n"
+    "  - name: api\n"
+    "    image_name: api_image\n"
+    "    mrenclaves: [\"0000000000000000000000000000000000000000000000000000000000000001\"]\n"
+    "    command: /usr/bin/api --port 8443\n"
+    "    environment:\n"
+    "      API_KEY: $$CAS::api_key$$\n"
+    "      DB_PASSWORD: $$CAS::db_password$$\n"
+    "    pwd: /\n"
+    "images:\n"
+    "  - name: api_image\n"
+    "secrets:\n"
+    "  - name: api_key\n"
+    "    kind: ascii\n"
+    "    size: 32\n"
+    "  - name: db_password\n"
+    "    kind: ascii\n"
+    "  - name: note\n"
+    "    kind: ascii\n"
+    "    value: \"decoy\"\n";
+
+static pthread_mutex_t decoy_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *decoy_sealed; /* set once under decoy_lock, then only read */
+static size_t decoy_sealed_len;
+
+static const char decoy_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+static cas_rc
+decoy_make(struct casd *d, struct cas_err *err)
+{
+    static const uint8_t nobody[32] = {0};
+    struct cas_policy_options opt = {0};
+    struct cas_policy_diags diags;
+    struct cas_policy *p = NULL;
+    struct cas_secret *doc = NULL;
+    char aad[NAME_MAX_LEN + 100], *yaml = NULL;
+    size_t yaml_len = 0;
+    cas_rc rc;
+
+    cas_policy_diags_init(&diags);
+    doc_aad(aad, sizeof(aad), "decoy", decoy_hash);
+    if ((rc = cas_policy_parse((const uint8_t *)decoy_yaml, sizeof(decoy_yaml) - 1, &opt, &p,
+                               &diags, err)) == CAS_OK &&
+        (rc = cas_policy_emit_yaml(p, nobody, &yaml, &yaml_len, err)) == CAS_OK &&
+        (rc = cas_secret_from(yaml, yaml_len, &doc, err)) == CAS_OK)
+        rc = cas_seal(d->sealing_key, aad, strlen(aad), doc, &decoy_sealed, &decoy_sealed_len, err);
+    free(yaml);
+    cas_secret_free(doc);
+    cas_policy_free(p);
+    cas_policy_diags_release(&diags);
+    return rc;
+}
+
+/* Fills *row (released by the caller) with a copy of the decoy. */
+static cas_rc
+decoy_row(struct casd *d, struct cas_session_row *row, struct cas_err *err)
+{
+    cas_rc rc = CAS_OK;
+
+    memset(row, 0, sizeof(*row));
+    pthread_mutex_lock(&decoy_lock);
+    if (decoy_sealed == NULL)
+        rc = decoy_make(d, err);
+    pthread_mutex_unlock(&decoy_lock);
+    if (rc != CAS_OK)
+        return cas_err_wrap(err, "cannot make the decoy session");
+    if ((row->name = cas_strdup("decoy")) == NULL ||
+        (row->document = cas_malloc(decoy_sealed_len)) == NULL) {
+        cas_session_row_release(row);
+        memset(row, 0, sizeof(*row));
+        return cas_err_set(err, CAS_E_NOMEM, "out of memory");
+    }
+    memcpy(row->document, decoy_sealed, decoy_sealed_len);
+    row->document_len = decoy_sealed_len;
+    memcpy(row->hash, decoy_hash, sizeof(decoy_hash));
+    memcpy(row->creator, decoy_hash, sizeof(decoy_hash));
+    return CAS_OK;
+}
+
+/* The current version of name, or the decoy when there is none: then *found is false and
+ * *row is the decoy, which the caller treats as a session it may not read. */
+static cas_rc
+current_or_decoy(struct casd *d, struct cas_tx *tx, const char *name, struct cas_session_row *row,
+                 bool *found, struct cas_err *err)
+{
+    cas_rc rc;
+
+    if ((rc = cas_store_session_current(tx, name, row, found, err)) != CAS_OK || *found)
+        return rc;
+    cas_session_row_release(row);
+    return decoy_row(d, row, err);
+}
+
 /* ---- replies ---- */
 
 static void
@@ -325,15 +431,34 @@ struct upload {
     char hash[65];
     int status;
     char refused[2 * NAME_MAX_LEN + 256]; /* why a 403 was given, for the audit record */
+    /* upload_check runs twice: in the read transaction before anything is generated, and again
+     * in the write transaction (is_recheck), where what it found may have changed meanwhile. */
+    bool is_recheck;
+    const char *exporters[64]; /* found by check_imports, recorded by upload_write */
+    size_t n_exp;
 };
+
+/* Forgets what upload_check found, before it runs again. */
+static void
+upload_reset(struct upload *u)
+{
+    cas_policy_free(u->old);
+    u->old = NULL;
+    cas_session_row_release(&u->cur);
+    cas_session_row_release(&u->parent_row);
+    memset(&u->cur, 0, sizeof(u->cur));
+    memset(&u->parent_row, 0, sizeof(u->parent_row));
+    u->has_cur = u->has_parent = false;
+    for (size_t i = 0; i < u->n_exp; i++)
+        free((char *)(uintptr_t)u->exporters[i]);
+    u->n_exp = 0;
+}
 
 static void
 upload_release(struct upload *u)
 {
+    upload_reset(u);
     cas_policy_free(u->p);
-    cas_policy_free(u->old);
-    cas_session_row_release(&u->cur);
-    cas_session_row_release(&u->parent_row);
 }
 
 /* The heuristic name for the first message when the body does not even parse. */
@@ -475,7 +600,8 @@ check_imports(struct upload *u, struct cas_tx *tx, const char **exporters, size_
                 cas_session_row_release(&row);
                 return CAS_E_CONFLICT;
             }
-            if (granted &&
+            /* Bound in the write transaction only (the read pass must not write). */
+            if (granted && u->is_recheck &&
                 (rc = casd_exports_bind(
                      tx, exporter, theirs, p->name, u->creator,
                      p->has_predecessor && !p->predecessor_is_null ? NULL : u->req->peer_key_hash,
@@ -502,23 +628,23 @@ check_imports(struct upload *u, struct cas_tx *tx, const char **exporters, size_
     return CAS_OK;
 }
 
-/* Everything of the upload that runs inside the write transaction. */
+/*
+ * Every check of the upload against the stored sessions: the namespace, permissions, the
+ * predecessor, the hash, the imports. Runs in the read transaction before any value is made,
+ * and again in the write transaction, so that what changed meanwhile is refused as it would
+ * have been; replies (and returns non-OK) on the first that fails.
+ */
 static cas_rc
-upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
+upload_check(struct upload *u, struct cas_tx *tx, struct cas_err *err)
 {
     struct cas_http_req *req = u->req;
     const struct cas_policy *p = u->p;
-    char kh[51], *yaml = NULL;
-    size_t yaml_len = 0, n_exp = 0;
-    const char *exporters[64];
-    struct cas_session_row row = {0};
-    struct cas_secret *doc = NULL;
-    char aad[NAME_MAX_LEN + 100], verdict[100];
+    char kh[51];
     bool create = !p->has_predecessor || p->predecessor_is_null;
-    int64_t now = (int64_t)time(NULL);
     uint8_t digest[32], parent_creator[32];
     cas_rc rc;
 
+    upload_reset(u);
     key_hash_text(req->peer_key_hash, kh);
     if ((rc = cas_store_session_current(tx, p->name, &u->cur, &u->has_cur, err)) != CAS_OK)
         return rc;
@@ -592,12 +718,31 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
         reply2(req, 400, u->first, "%s", cas_err_get(err, 0));
         return CAS_E_INVALID;
     }
-    if ((rc = check_imports(u, tx, exporters, &n_exp, err)) != CAS_OK ||
-        (rc = casd_exports_changed(tx, p->name, u->old, p, err)) != CAS_OK)
+    return check_imports(u, tx, u->exporters, &u->n_exp, err);
+}
+
+/* The writes of the upload, in the write transaction after upload_check passed again: the
+ * values made outside it (checked to build on what is still stored), the sealed document, the
+ * import records and the audit record. Holds no key generation: sealing only. */
+static cas_rc
+upload_write(struct upload *u, struct cas_tx *tx, const struct casd_values_plan *plan, int64_t now,
+             struct cas_err *err)
+{
+    struct cas_http_req *req = u->req;
+    const struct cas_policy *p = u->p;
+    char *yaml = NULL;
+    size_t yaml_len = 0;
+    struct cas_session_row row = {0};
+    struct cas_secret *doc = NULL;
+    char aad[NAME_MAX_LEN + 100], verdict[100];
+    bool create = !p->has_predecessor || p->predecessor_is_null;
+    cas_rc rc;
+
+    if ((rc = casd_exports_changed(tx, p->name, u->old, p, err)) != CAS_OK)
         goto out;
-    if ((rc = casd_values_update(u->d, tx, p->name, p, u->old, now, err)) != CAS_OK) {
-        if (rc == CAS_E_INVALID || rc == CAS_E_CONFLICT) {
-            reply2(req, rc == CAS_E_INVALID ? 400 : 409, u->first, "%s", cas_err_get(err, 0));
+    if ((rc = casd_values_store(u->d, tx, p->name, plan, now, err)) != CAS_OK) {
+        if (rc == CAS_E_CONFLICT) {
+            reply2(req, 409, u->first, "%s", cas_err_get(err, 0));
             rc = CAS_E_DENIED; /* replied */
         }
         goto out;
@@ -613,15 +758,13 @@ upload_tx(struct upload *u, struct cas_tx *tx, struct cas_err *err)
     if ((rc = cas_seal(u->d->sealing_key, aad, strlen(aad), doc, &row.document, &row.document_len,
                        err)) != CAS_OK ||
         (rc = cas_store_session_put(tx, &row, u->parent, now, err)) != CAS_OK ||
-        (rc = cas_store_session_set_imports(tx, p->name, exporters, n_exp, err)) != CAS_OK)
+        (rc = cas_store_session_set_imports(tx, p->name, u->exporters, u->n_exp, err)) != CAS_OK)
         goto out;
     (void)snprintf(verdict, sizeof(verdict), "%s %s", create ? "created" : "updated to", u->hash);
     if ((rc = casd_audit_in(tx, req->peer_key_hash, p->name, verdict, err)) != CAS_OK)
         goto out;
     u->status = create ? 201 : 200;
 out:
-    for (size_t i = 0; i < n_exp; i++)
-        free((char *)(uintptr_t)exporters[i]);
     if (yaml != NULL) {
         OPENSSL_cleanse(yaml, yaml_len);
         free(yaml);
@@ -629,6 +772,52 @@ out:
     cas_secret_free(doc);
     free(row.document);
     return rc;
+}
+
+/* Refuses an upload over a quota of its session (docs/operations.md, "Quotas"), before any value
+ * is made: 422, since the body is within max_body but describes more than this CAS makes for
+ * one session. Replies and returns false when over. */
+static bool
+upload_within_quota(struct upload *u)
+{
+    struct casd_session_cost c;
+    enum casd_quota_limit l;
+    uint64_t value, max;
+    static const char *const verb[CASD_LIMIT_COUNT] = {
+        [CASD_LIMIT_SECRETS] = "declares",
+        [CASD_LIMIT_RSA_KEYS] = "would have",
+        [CASD_LIMIT_GENERATED] = "would store about",
+    };
+    static const char *const unit[CASD_LIMIT_COUNT] = {
+        [CASD_LIMIT_SECRETS] = "secrets",
+        [CASD_LIMIT_RSA_KEYS] = "RSA keys generated",
+        [CASD_LIMIT_GENERATED] = "bytes of secret values",
+    };
+
+    casd_quota_session_cost(u->p, &c);
+    l = casd_quota_check_session(&c, &u->d->quota.lim, &value, &max);
+    if (l == CASD_LIMIT_NONE)
+        return true;
+    casd_quota_count(&u->d->quota, l);
+    reply2(u->req, 422, u->first,
+           "session '%s' %s %llu %s, more than %s (%llu); make the session smaller, or raise %s",
+           u->p->name, verb[l], (unsigned long long)value, unit[l], casd_quota_setting(l),
+           (unsigned long long)max, casd_quota_setting(l));
+    return false;
+}
+
+/* The answer to an upload that failed in upload_check, upload_write or a transaction call;
+ * ends the transaction first (the audit record opens its own). */
+static void
+upload_failed(struct upload *u, struct cas_tx **tx, struct cas_err *err)
+{
+    cas_tx_rollback(*tx);
+    *tx = NULL;
+    if (u->req->r != NULL) /* not replied yet: an internal failure */
+        reply_internal(u->req, u->first, err);
+    if (u->refused[0] != '\0')
+        casd_audit(u->d, CASD_AUDIT_SESSION, u->req->peer_key_hash, u->p->name, CASD_AUDIT_DENIED,
+                   u->refused);
 }
 
 void
@@ -640,17 +829,32 @@ casd_handle_session_upload(struct cas_http_req *req)
     struct cas_policy_diags diags;
     struct cas_err err = {0};
     struct cas_tx *tx = NULL;
+    struct casd_values_plan *plan = NULL;
+    int64_t now = (int64_t)time(NULL);
+    uint64_t retry_after = 0;
     json_t *warnings;
     cas_rc rc;
 
     u.d = d;
     u.req = req;
     guess_first(req, u.first, sizeof(u.first));
+    cas_policy_diags_init(&diags);
     if (!req->has_peer) {
         reply2(req, 403, u.first, "a client certificate is required to upload sessions");
-        return;
+        goto out;
     }
-    cas_policy_diags_init(&diags);
+    if (!casd_quota_take_upload(&d->quota, req->peer_key_hash, &retry_after)) {
+        char ra[24];
+        (void)snprintf(ra, sizeof(ra), "%llu", (unsigned long long)retry_after);
+        cas_http_add_header(req, "Retry-After", ra);
+        reply2(req, 429, u.first,
+               "your identity uploaded more than %s (%llu) sessions in a minute; try again in "
+               "%llu s",
+               casd_quota_setting(CASD_LIMIT_UPLOADS),
+               (unsigned long long)d->quota.lim.uploads_per_minute,
+               (unsigned long long)retry_after);
+        goto out;
+    }
     rc = cas_policy_parse(req->body, req->body_len, &opt, &u.p, &diags, &err);
     if (rc == CAS_E_INVALID) {
         reply_diags(req, u.first, &diags);
@@ -663,23 +867,37 @@ casd_handle_session_upload(struct cas_http_req *req)
     (void)snprintf(u.first, sizeof(u.first), "Failed to %s session '%s'",
                    u.p->has_predecessor && !u.p->predecessor_is_null ? "update" : "create",
                    u.p->name);
-    if ((rc = cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err)) != CAS_OK) {
-        reply_internal(req, u.first, &err);
+    if (!upload_within_quota(&u))
+        goto out;
+    /* 1. Check and plan in a read transaction: nothing is locked while values are made. */
+    if ((rc = cas_store_begin(d->store, CAS_TX_READ, &tx, &err)) != CAS_OK ||
+        (rc = upload_check(&u, tx, &err)) != CAS_OK ||
+        (rc = casd_values_plan(d, tx, u.p->name, u.p, u.old, &plan, &err)) != CAS_OK) {
+        upload_failed(&u, &tx, &err);
         goto out;
     }
-    rc = upload_tx(&u, tx, &err);
-    if (rc == CAS_OK)
-        rc = casd_exports_warn(d, tx, u.p, u.creator, &diags, &err);
-    if (rc != CAS_OK) {
-        cas_tx_rollback(tx);
-        if (req->r != NULL) /* not replied yet: an internal failure */
+    cas_tx_rollback(tx);
+    tx = NULL;
+    /* 2. Make the values (keys, certificates) outside any transaction. */
+    if ((rc = casd_values_make(plan, now, &err)) != CAS_OK) {
+        if (rc == CAS_E_INVALID || rc == CAS_E_CONFLICT)
+            reply2(req, rc == CAS_E_INVALID ? 400 : 409, u.first, "%s", cas_err_get(&err, 0));
+        else
             reply_internal(req, u.first, &err);
-        if (u.refused[0] != '\0')
-            casd_audit(d, CASD_AUDIT_SESSION, req->peer_key_hash, u.p->name, CASD_AUDIT_DENIED,
-                       u.refused);
         goto out;
     }
-    if ((rc = cas_tx_commit(tx, &err)) != CAS_OK) {
+    /* 3. Check again under the write lock, and store. */
+    u.is_recheck = true;
+    if ((rc = cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err)) != CAS_OK ||
+        (rc = upload_check(&u, tx, &err)) != CAS_OK ||
+        (rc = upload_write(&u, tx, plan, now, &err)) != CAS_OK ||
+        (rc = casd_exports_warn(d, tx, u.p, u.creator, &diags, &err)) != CAS_OK) {
+        upload_failed(&u, &tx, &err);
+        goto out;
+    }
+    rc = cas_tx_commit(tx, &err);
+    tx = NULL; /* ended either way */
+    if (rc != CAS_OK) {
         reply_internal(req, u.first, &err);
         goto out;
     }
@@ -706,6 +924,8 @@ casd_handle_session_upload(struct cas_http_req *req)
                                   u.status == 200 ? json_string(u.p->predecessor) : json_null(),
                                   "warnings", warnings));
 out:
+    cas_tx_rollback(tx);
+    casd_values_plan_free(plan);
     cas_policy_diags_release(&diags);
     upload_release(&u);
 }
@@ -748,16 +968,11 @@ casd_handle_session_read(struct cas_http_req *req)
         hash = req->query + 5;
     }
     if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
-        goto fail;
-    if (!found) {
-        reply_not_found(req, name);
-        goto out;
-    }
-    if (casd_session_open(d, &cur, &p, &yaml, &err) != CAS_OK)
+        current_or_decoy(d, tx, name, &cur, &found, &err) != CAS_OK ||
+        casd_session_open(d, &cur, &p, &yaml, &err) != CAS_OK)
         goto fail;
     if (!creator_of(&cur, creator) ||
-        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ)) {
+        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ) || !found) {
         reply_not_found(req, name);
         goto out;
     }
@@ -831,16 +1046,12 @@ casd_handle_session_list(struct cas_http_req *req)
         return;
     }
     if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, ns, &cur, &found, &err) != CAS_OK)
+        current_or_decoy(d, tx, ns, &cur, &found, &err) != CAS_OK ||
+        casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
-    if (!found) {
-        reply_not_found(req, ns);
-        goto out;
-    }
-    if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
-        goto fail;
-    if (!creator_of(&cur, creator) || !allows(&(struct acl){p, creator, req, d, tx, ns}, L_LIST)) {
-        if (allows(&(struct acl){p, creator, req, d, tx, ns}, L_READ))
+    if (!creator_of(&cur, creator) || !allows(&(struct acl){p, creator, req, d, tx, ns}, L_LIST) ||
+        !found) {
+        if (allows(&(struct acl){p, creator, req, d, tx, ns}, L_READ) && found)
             reply2(req, 403, "Failed to list sessions",
                    "your identity may not list the sessions of namespace '%s'", ns);
         else
@@ -895,16 +1106,11 @@ casd_handle_session_delete(struct cas_http_req *req)
     }
     (void)snprintf(first, sizeof(first), "Failed to delete session '%s'", name);
     if (cas_store_begin(d->store, CAS_TX_WRITE, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
-        goto fail;
-    if (!found) {
-        reply_not_found(req, name);
-        goto out;
-    }
-    if (casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
+        current_or_decoy(d, tx, name, &cur, &found, &err) != CAS_OK ||
+        casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
     if (!creator_of(&cur, creator) ||
-        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ)) {
+        !allows(&(struct acl){p, creator, req, d, tx, name}, L_READ) || !found) {
         reply_not_found(req, name);
         goto out;
     }
@@ -968,6 +1174,43 @@ reply_value_404(struct cas_http_req *req, const char *raw_name, const char *secr
     }
 }
 
+/* Adds value v of secret name to the answer's running size; false once it is over
+ * max_values_answer (counted): the caller then drops v, so the answer is never built past it. The
+ * size is v's compact JSON plus the name and the separators the reply adds. */
+static bool
+answer_fits(struct casd *d, uint64_t *size, const char *name, const json_t *v)
+{
+    uint64_t max = d->quota.lim.max_values_answer;
+
+    *size += json_dumpb(v, NULL, 0, JSON_COMPACT) + strlen(name) + 32;
+    if (max == 0 || *size <= max)
+        return true;
+    casd_quota_count(&d->quota, CASD_LIMIT_VALUES_ANSWER);
+    return false;
+}
+
+static void
+reply_values_too_big(struct cas_http_req *req, const char *raw_name, const char *secret)
+{
+    const struct casd *d = req->app;
+    char first[4 * NAME_MAX_LEN + 512];
+
+    if (secret != NULL)
+        (void)snprintf(first, sizeof(first),
+                       "Failed to read value '%s' of '/session=%s' requested by a public client",
+                       secret, raw_name);
+    else
+        (void)snprintf(first, sizeof(first),
+                       "Failed to read values of '/session=%s' requested by a public client",
+                       raw_name);
+    reply2(req, 413, first,
+           "the answer would be more than %s (%llu bytes); ask for fewer values with "
+           "/v1/values/session=<name>,secret=<secret>, or raise %s",
+           casd_quota_setting(CASD_LIMIT_VALUES_ANSWER),
+           (unsigned long long)d->quota.lim.max_values_answer,
+           casd_quota_setting(CASD_LIMIT_VALUES_ANSWER));
+}
+
 void
 casd_handle_values(struct cas_http_req *req)
 {
@@ -980,9 +1223,10 @@ casd_handle_values(struct cas_http_req *req)
     struct cas_policy *p = NULL;
     struct cas_err err = {0};
     struct cas_tx *tx = NULL;
-    bool found = false, one;
+    bool found = false, due = false, one;
     json_t *values = NULL, *v = NULL;
     int64_t now = (int64_t)time(NULL);
+    uint64_t size = 0;
 
     if (strncmp(spec, "session=", 8) != 0) {
         reply2(req, 404, "Not found", "use /v1/values/session=<name>[,secret=<secret>]");
@@ -1004,19 +1248,16 @@ casd_handle_values(struct cas_http_req *req)
         reply_value_404(req, shown, one ? secret : NULL);
         return;
     }
+    /* A missing session goes on as the decoy, which has no public value: the same 404 after
+     * the same work as for a session without one. */
     if (cas_store_begin(d->store, CAS_TX_READ, &tx, &err) != CAS_OK ||
-        cas_store_session_current(tx, name, &cur, &found, &err) != CAS_OK)
+        current_or_decoy(d, tx, name, &cur, &found, &err) != CAS_OK ||
+        casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK)
         goto fail;
-    if (!found || casd_session_open(d, &cur, &p, NULL, &err) != CAS_OK) {
-        if (found)
-            goto fail;
-        reply_value_404(req, shown, one ? secret : NULL);
-        goto out;
-    }
     /* Certificates due for renewal are re-issued at this read (policy.md §8.1). */
-    if (cas_store_secret_due(tx, name, now, &found, &err) != CAS_OK)
+    if (cas_store_secret_due(tx, name, now, &due, &err) != CAS_OK)
         goto fail;
-    if (found) {
+    if (due && found) {
         cas_tx_rollback(tx);
         tx = NULL;
         if (casd_values_renew(d, name, cur.hash, p, now, &err) != CAS_OK)
@@ -1037,6 +1278,11 @@ casd_handle_values(struct cas_http_req *req)
             }
             goto fail;
         }
+        if (!answer_fits(d, &size, secret, v)) {
+            json_decref(v);
+            reply_values_too_big(req, shown, secret);
+            goto out;
+        }
         cas_http_reply_json(req, 200, v);
         goto out;
     }
@@ -1049,6 +1295,12 @@ casd_handle_values(struct cas_http_req *req)
                 continue;
             json_decref(values);
             goto fail;
+        }
+        if (!answer_fits(d, &size, p->secrets[i].name, v)) {
+            json_decref(v);
+            json_decref(values);
+            reply_values_too_big(req, shown, NULL);
+            goto out;
         }
         json_object_set_new(values, p->secrets[i].name, v);
     }

@@ -6,6 +6,8 @@
  */
 #include "values.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 #include "secrets/secrets.h"
 #include "store/sessions.h"
 #include "util/alloc.h"
+#include "util/err_openssl.h"
 #include "util/log.h"
 #include "util/secret.h"
 
@@ -104,58 +107,191 @@ save(struct casd *d, struct cas_tx *tx, const char *session, const char *name,
     return rc;
 }
 
-cas_rc
-casd_values_update(struct casd *d, struct cas_tx *tx, const char *name, const struct cas_policy *p,
-                   const struct cas_policy *old, int64_t now, struct cas_err *err)
+/* SHA-256 of the sealed row of session/name as stored now (all zero when there is none): what
+ * a later transaction compares to see whether the value changed meanwhile. */
+static cas_rc
+row_digest(struct cas_tx *tx, const char *session, const char *name, uint8_t out[32],
+           struct cas_err *err)
 {
-    struct made m = {p, NULL};
-    size_t *order = NULL;
-    const char **keep = NULL;
-    size_t n_keep = 0;
-    cas_rc rc = CAS_OK;
+    uint8_t *sealed = NULL;
+    size_t len = 0;
+    bool found = false;
+    cas_rc rc;
 
-    if (p->secret_count > 0 && ((m.v = cas_calloc(p->secret_count, sizeof(*m.v))) == NULL ||
-                                (order = cas_calloc(p->secret_count, sizeof(*order))) == NULL ||
-                                (keep = cas_calloc(p->secret_count, sizeof(*keep))) == NULL)) {
-        rc = cas_err_set(err, CAS_E_NOMEM, "out of memory");
+    memset(out, 0, 32);
+    if ((rc = cas_store_secret_get(tx, session, name, &sealed, &len, &found, err)) != CAS_OK ||
+        !found)
         goto out;
+    if (EVP_Digest(sealed, len, out, NULL, EVP_sha256(), NULL) != 1)
+        rc = cas_err_openssl(err, CAS_E_CRYPTO, "cannot hash a stored value");
+out:
+    free(sealed);
+    return rc;
+}
+
+/* Loads the stored value of session/name with the digest of its sealed row. */
+static cas_rc
+load_seen(struct casd *d, struct cas_tx *tx, const char *session, const char *name,
+          struct cas_secret_value **out, uint8_t seen[32], struct cas_err *err)
+{
+    cas_rc rc;
+
+    *out = NULL;
+    if ((rc = row_digest(tx, session, name, seen, err)) != CAS_OK)
+        return rc;
+    return load(d, tx, session, name, out, err);
+}
+
+/* Whether the sealed rows of the secrets marked in check still are those seen when planning. */
+static cas_rc
+still_seen(struct cas_tx *tx, const char *session, const struct cas_policy *p, const bool *check,
+           uint8_t (*seen)[32], bool *same, struct cas_err *err)
+{
+    uint8_t now_seen[32];
+    cas_rc rc;
+
+    *same = true;
+    for (size_t i = 0; i < p->secret_count && *same; i++) {
+        if (!check[i])
+            continue;
+        if ((rc = row_digest(tx, session, p->secrets[i].name, now_seen, err)) != CAS_OK)
+            return rc;
+        *same = CRYPTO_memcmp(now_seen, seen[i], 32) == 0;
     }
-    if ((rc = cas_secrets_order(p, order, err)) != CAS_OK)
+    return CAS_OK;
+}
+
+struct casd_values_plan {
+    struct made m;       /* m.v[i]: the kept value, then the made one */
+    size_t *order;       /* cas_secrets_order() */
+    bool *make;          /* per secret: made anew by casd_values_make */
+    bool *kept;          /* per secret: the predecessor's value, re-checked when storing */
+    uint8_t (*seen)[32]; /* per secret: digest of the sealed row read when planning */
+};
+
+void
+casd_values_plan_free(struct casd_values_plan *pl)
+{
+    if (pl == NULL)
+        return;
+    for (size_t i = 0; pl->m.v != NULL && i < pl->m.p->secret_count; i++)
+        cas_secrets_value_free(pl->m.v[i]);
+    free(pl->m.v);
+    free(pl->order);
+    free(pl->make);
+    free(pl->kept);
+    free(pl->seen);
+    free(pl);
+}
+
+static cas_rc
+plan_new(const struct cas_policy *p, struct casd_values_plan **out, struct cas_err *err)
+{
+    struct casd_values_plan *pl = NULL;
+    size_t n = p->secret_count > 0 ? p->secret_count : 1;
+
+    *out = NULL;
+    if ((pl = cas_calloc(1, sizeof(*pl))) == NULL)
+        return cas_err_set(err, CAS_E_NOMEM, "out of memory");
+    pl->m.p = p;
+    if ((pl->m.v = cas_calloc(n, sizeof(*pl->m.v))) == NULL ||
+        (pl->order = cas_calloc(n, sizeof(*pl->order))) == NULL ||
+        (pl->make = cas_calloc(n, sizeof(*pl->make))) == NULL ||
+        (pl->kept = cas_calloc(n, sizeof(*pl->kept))) == NULL ||
+        (pl->seen = cas_calloc(n, sizeof(*pl->seen))) == NULL) {
+        casd_values_plan_free(pl);
+        return cas_err_set(err, CAS_E_NOMEM, "out of memory");
+    }
+    *out = pl;
+    return CAS_OK;
+}
+
+cas_rc
+casd_values_plan(struct casd *d, struct cas_tx *tx, const char *name, const struct cas_policy *p,
+                 const struct cas_policy *old, struct casd_values_plan **out, struct cas_err *err)
+{
+    struct casd_values_plan *pl = NULL;
+    cas_rc rc;
+
+    *out = NULL;
+    if ((rc = plan_new(p, &pl, err)) != CAS_OK)
+        return rc;
+    if ((rc = cas_secrets_order(p, pl->order, err)) != CAS_OK)
         goto out;
-    for (size_t k = 0; k < p->secret_count; k++) {
-        size_t i = order[k];
+    for (size_t i = 0; i < p->secret_count; i++) {
         const struct cas_policy_secret *def = &p->secrets[i];
         const struct cas_policy_secret *old_def =
             old != NULL ? cas_policy_secret_find(old, def->name) : NULL;
         struct cas_secret_value *old_value = NULL;
-        enum cas_secrets_action action;
 
         if (def->source == CAS_POLICY_IMPORTED)
             continue;
-        if (old_def != NULL && (rc = load(d, tx, name, def->name, &old_value, err)) != CAS_OK)
+        if (old_def != NULL &&
+            (rc = load_seen(d, tx, name, def->name, &old_value, pl->seen[i], err)) != CAS_OK)
             goto out;
-        action = cas_secrets_on_update(old_def, old_value, def);
-        if (action == CAS_SECRETS_KEEP && old_value != NULL) {
-            m.v[i] = old_value;
+        if (cas_secrets_on_update(old_def, old_value, def) == CAS_SECRETS_KEEP &&
+            old_value != NULL) {
+            pl->m.v[i] = old_value;
+            pl->kept[i] = true;
         } else {
             cas_secrets_value_free(old_value);
-            if ((rc = cas_secrets_make(def, now, resolve, &m, &m.v[i], err)) != CAS_OK) {
-                if (rc == CAS_E_CRYPTO || rc == CAS_E_NOMEM)
-                    goto out;
-                rc = cas_err_wrap(err, "secret '%s'", def->name);
-                goto out;
-            }
-            if ((rc = save(d, tx, name, def->name, m.v[i], now, err)) != CAS_OK)
-                goto out;
+            pl->make[i] = true;
         }
-        keep[n_keep++] = def->name;
+    }
+    *out = pl;
+    pl = NULL;
+out:
+    casd_values_plan_free(pl);
+    return rc;
+}
+
+cas_rc
+casd_values_make(struct casd_values_plan *pl, int64_t now, struct cas_err *err)
+{
+    const struct cas_policy *p = pl->m.p;
+    cas_rc rc;
+
+    for (size_t k = 0; k < p->secret_count; k++) {
+        size_t i = pl->order[k];
+        if (!pl->make[i] || pl->m.v[i] != NULL)
+            continue;
+        if ((rc = cas_secrets_make(&p->secrets[i], now, resolve, &pl->m, &pl->m.v[i], err)) !=
+            CAS_OK) {
+            if (rc == CAS_E_CRYPTO || rc == CAS_E_NOMEM)
+                return rc;
+            return cas_err_wrap(err, "secret '%s'", p->secrets[i].name);
+        }
+    }
+    return CAS_OK;
+}
+
+cas_rc
+casd_values_store(struct casd *d, struct cas_tx *tx, const char *name,
+                  const struct casd_values_plan *pl, int64_t now, struct cas_err *err)
+{
+    const struct cas_policy *p = pl->m.p;
+    const char **keep = NULL;
+    size_t n_keep = 0;
+    bool same = false;
+    cas_rc rc;
+
+    if ((rc = still_seen(tx, name, p, pl->kept, pl->seen, &same, err)) != CAS_OK)
+        return rc;
+    if (!same)
+        return cas_err_set(err, CAS_E_CONFLICT,
+                           "the stored values of session '%s' changed meanwhile; try again", name);
+    if (p->secret_count > 0 && (keep = cas_calloc(p->secret_count, sizeof(*keep))) == NULL)
+        return cas_err_set(err, CAS_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < p->secret_count; i++) {
+        if (p->secrets[i].source == CAS_POLICY_IMPORTED)
+            continue;
+        if (pl->make[i] &&
+            (rc = save(d, tx, name, p->secrets[i].name, pl->m.v[i], now, err)) != CAS_OK)
+            goto out;
+        keep[n_keep++] = p->secrets[i].name;
     }
     rc = cas_store_secret_prune(tx, name, keep, n_keep, err);
 out:
-    for (size_t i = 0; m.v != NULL && i < p->secret_count; i++)
-        cas_secrets_value_free(m.v[i]);
-    free(m.v);
-    free(order);
     free(keep);
     return rc;
 }
@@ -183,59 +319,79 @@ cas_rc
 casd_values_renew(struct casd *d, const char *name, const char *hash, const struct cas_policy *p,
                   int64_t now, struct cas_err *err)
 {
-    struct made m = {p, NULL};
-    struct cas_session_row cur = {0};
+    struct casd_values_plan *pl = NULL;
     struct cas_tx *tx = NULL;
-    size_t *order = NULL;
-    bool *reissue = NULL, found = false;
+    bool *loaded = NULL, same = false;
+    char cur[65];
     unsigned renewed = 0;
     cas_rc rc;
 
     if (p->secret_count == 0)
         return CAS_OK;
-    if ((m.v = cas_calloc(p->secret_count, sizeof(*m.v))) == NULL ||
-        (order = cas_calloc(p->secret_count, sizeof(*order))) == NULL ||
-        (reissue = cas_calloc(p->secret_count, sizeof(*reissue))) == NULL) {
+    if ((rc = plan_new(p, &pl, err)) != CAS_OK)
+        return rc;
+    if ((loaded = cas_calloc(p->secret_count, sizeof(*loaded))) == NULL) {
         rc = cas_err_set(err, CAS_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = cas_store_begin(d->store, CAS_TX_WRITE, &tx, err)) != CAS_OK ||
-        (rc = cas_store_session_current(tx, name, &cur, &found, err)) != CAS_OK)
+    /* Read what the renewal needs, then make the new certificates outside any transaction: the
+     * write transaction below holds no key generation or signing. */
+    if ((rc = cas_store_begin(d->store, CAS_TX_READ, &tx, err)) != CAS_OK ||
+        (rc = cas_store_session_current_hash(tx, name, cur, err)) != CAS_OK)
         goto out;
-    if (!found || strcmp(cur.hash, hash) != 0)
+    if (strcmp(cur, hash) != 0)
         goto out; /* deleted or updated meanwhile */
     for (size_t i = 0; i < p->secret_count; i++) {
-        if (p->secrets[i].source != CAS_POLICY_IMPORTED &&
-            (rc = load(d, tx, name, p->secrets[i].name, &m.v[i], err)) != CAS_OK)
-            goto out;
-    }
-    if ((rc = cas_secrets_order(p, order, err)) != CAS_OK ||
-        (rc = cas_secrets_renewals(p, resolve, &m, now, reissue, err)) != CAS_OK)
-        goto out;
-    for (size_t k = 0; k < p->secret_count; k++) {
-        size_t i = order[k];
-        if (!reissue[i])
+        if (p->secrets[i].source == CAS_POLICY_IMPORTED)
             continue;
-        cas_secrets_value_free(m.v[i]);
-        m.v[i] = NULL;
-        if ((rc = cas_secrets_make(&p->secrets[i], now, resolve, &m, &m.v[i], err)) != CAS_OK ||
-            (rc = save(d, tx, name, p->secrets[i].name, m.v[i], now, err)) != CAS_OK)
+        if ((rc = load_seen(d, tx, name, p->secrets[i].name, &pl->m.v[i], pl->seen[i], err)) !=
+            CAS_OK)
             goto out;
-        renewed++;
+        loaded[i] = true;
+    }
+    cas_tx_rollback(tx);
+    tx = NULL;
+    if ((rc = cas_secrets_order(p, pl->order, err)) != CAS_OK ||
+        (rc = cas_secrets_renewals(p, resolve, &pl->m, now, pl->make, err)) != CAS_OK)
+        goto out;
+    for (size_t i = 0; i < p->secret_count; i++) {
+        if (pl->make[i]) {
+            cas_secrets_value_free(pl->m.v[i]);
+            pl->m.v[i] = NULL;
+            renewed++;
+        }
+    }
+    if (renewed == 0)
+        goto out;
+    if ((rc = casd_values_make(pl, now, err)) != CAS_OK)
+        goto out;
+    /* Store them only if the session and every value read are still those: a renewal that ran
+     * meanwhile (another read or attestation) already did this one's work. */
+    if ((rc = cas_store_begin(d->store, CAS_TX_WRITE, &tx, err)) != CAS_OK ||
+        (rc = cas_store_session_current_hash(tx, name, cur, err)) != CAS_OK)
+        goto out;
+    if (strcmp(cur, hash) != 0)
+        goto out;
+    if ((rc = still_seen(tx, name, p, loaded, pl->seen, &same, err)) != CAS_OK)
+        goto out;
+    if (!same) {
+        CAS_LOG(DEBUG, "casd.renewal_superseded", CAS_LF_STR("session", name));
+        goto out;
+    }
+    for (size_t i = 0; i < p->secret_count; i++) {
+        if (pl->make[i] &&
+            (rc = save(d, tx, name, p->secrets[i].name, pl->m.v[i], now, err)) != CAS_OK)
+            goto out;
     }
     rc = cas_tx_commit(tx, err);
     tx = NULL;
-    if (rc == CAS_OK && renewed > 0)
+    if (rc == CAS_OK)
         CAS_LOG(INFO, "casd.certificates_renewed", CAS_LF_STR("session", name),
                 CAS_LF_INT("count", renewed));
 out:
     cas_tx_rollback(tx);
-    cas_session_row_release(&cur);
-    for (size_t i = 0; m.v != NULL && i < p->secret_count; i++)
-        cas_secrets_value_free(m.v[i]);
-    free(m.v);
-    free(order);
-    free(reissue);
+    free(loaded);
+    casd_values_plan_free(pl);
     return rc;
 }
 

@@ -46,7 +46,7 @@ cas attest -G --mrenclave "$MR_A" --only_for_testing-ignore-signer --only_for_te
 [ "$(cas values get joined g -c 127.0.0.1:$PB)" = "$G" ] || fail "B does not serve A's generated value"
 [ "$(q "SELECT count(*) FROM cas_audit WHERE config_id = 'cas/join' AND verdict LIKE 'ok%'")" = 1 ] ||
   fail "A did not audit the join"
-curl -sk "https://127.0.0.1:$PA/metrics" | grep -qx 'cas_joins_total{verdict="ok"} 1' || fail "A's metrics do not count the join"
+curl -sk "https://127.0.0.1:$PA/metrics" | grep -x >/dev/null 'cas_joins_total{verdict="ok"} 1' || fail "A's metrics do not count the join"
 pass "B joined A by attestation: same key, same root, same values"
 
 # C joins through B while A is gone (A's listing leaves with it).
