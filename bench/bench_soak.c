@@ -44,7 +44,7 @@ main(int argc, char **argv)
     uint8_t rd[64] = {0};
     char *qb64 = NULL, *body = NULL, *cert_pem = NULL, *key_pem = NULL;
     BIO *kbio = NULL;
-    json_t *col;
+    json_t *col, *doc = NULL;
     int rc = 1;
 
     if (argc != 3) {
@@ -75,14 +75,14 @@ main(int argc, char **argv)
         goto out;
     cas_b64_encode(ev.quote, ev.quote_len, qb64, false);
     col = json_loadb(ev.collateral, ev.collateral_len, 0, NULL);
-    body = json_dumps(json_pack("{s:s, s:{s:s, s:s}, s:o, s:n, s:[]}", "config_id", "", "evidence",
-                                "type", ev.type, "quote", qb64, "collateral", col, "access_token",
-                                "features"),
-                      JSON_COMPACT);
+    doc = json_pack("{s:s, s:{s:s, s:s}, s:o, s:n, s:[]}", "config_id", "", "evidence", "type",
+                    ev.type, "quote", qb64, "collateral", col, "access_token", "features");
+    body = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     if (body != NULL && write_file(argv[2], "client.pem", cert_pem, key_pem) &&
         write_file(argv[2], "attest.json", body, "\n"))
         rc = 0;
 out:
+    json_decref(doc);
     free(qb64);
     free(body);
     free(cert_pem);
