@@ -388,7 +388,7 @@ def report(a, load, samples, proc_start, proc_end, died):
     failed = Counter()
     procs = [s for s in samples if s["k"] == "proc"]
     for s in samples:
-        if s["k"] in ("health", "value") and s["t"] >= 0:
+        if s["k"] in ("health", "value") and 0 <= s["t"] < a.seconds:
             w = int(s["t"] // WINDOW_S)
             lat[(w, s["k"])].append(s["ms"])
             if not s["ok"]:
@@ -454,6 +454,10 @@ def report(a, load, samples, proc_start, proc_end, died):
     for k, n in sl["opened"].items():
         if k.startswith("failed"):
             print(f"  {k}: {n}")
+    for kind in ("headers", "body"):
+        if sl["opened"][kind] and not sl["closed"][kind]:
+            print(f"  note: casd closed none of the connections dripping a {kind} in "
+                  f"{a.seconds:.0f} s (a byte every {SLOW_DRIP_S:.0f} s keeps them open)")
     if died:
         misses.append("casd died during the run")
     return misses
