@@ -38,7 +38,7 @@ UPLOAD_SMALL_PAUSE_S = 0.05  # one thread: small sessions (one public ascii valu
 UPLOAD_RSA_PAUSE_S = 10.0  # one thread: a session with an RSA-3072 key every 10 s
 VALUE_READ_PAUSE_S = 0.01  # one thread, a new TLS connection per read
 ATTEST_PAUSE_S = 0.01  # one thread, a new mutually authenticated TLS connection each
-TOKEN_GUESS_PAUSE_S = 0.0  # one thread on a keep-alive connection: as fast as casd answers
+TOKEN_GUESS_PAUSE_S = 0.01  # one thread on a keep-alive connection, up to ~100 guesses/s
 OVERSIZED_PAUSE_S = 0.5  # one thread, three variants in turn
 SLOW_SILENT = 12  # TCP connections that never start TLS
 SLOW_HEADERS = 12  # TLS connections dripping a header, a byte every SLOW_DRIP_S
@@ -88,6 +88,16 @@ def proc_sample(pid):
             rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
         return rss, len(os.listdir(f"/proc/{pid}/fd"))
     except (OSError, StopIteration):
+        return None
+
+
+def cpu_s(pid):
+    """User plus system CPU seconds pid has used, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
         return None
 
 
@@ -190,11 +200,13 @@ class Load:
     def token_guesses(self):
         hdr = {"Content-Type": "application/json"}
         conn = None
+        # The body once, the guess spliced in: the client's CPU is the machine's too.
+        pre, post = self.attest_body("soak-token/svc", "@TOKEN@").split(b"@TOKEN@")
         while not self.stop.is_set():
             if conn is None or conn.sock is None:
                 conn = http.client.HTTPSConnection("127.0.0.1", self.a.eport, context=self.ident,
                                                    timeout=TIMEOUT_S)
-            body = self.attest_body("soak-token/svc", secrets.token_hex(12))
+            body = pre + secrets.token_hex(12).encode() + post
             t = time.monotonic()
             status, _ = request(self.ident, self.a.eport, "POST", "/v1/service/attest", body, hdr,
                                 conn=conn)
@@ -429,7 +441,7 @@ def report(a, load, samples, proc_start, proc_end, died):
     fd = lambda p: p["fds"] if p else "?"
     growth = mib(end) - mib(warm)
     tol = max(a.rss_tolerance_mb, 0.1 * mib(warm))
-    print(f"RSS: start (before the load) {mib(start):.1f} MiB, after warm-up ({a.warmup:.0f} s) {mib(warm):.1f} MiB, "
+    print(f"RSS: start (before the load) {mib(start):.1f} MiB, after warm-up ({min(a.warmup, a.seconds):.0f} s) {mib(warm):.1f} MiB, "
           f"end {mib(end):.1f} MiB: growth after warm-up {growth:+.1f} MiB (tolerance "
           f"{tol:.1f} MiB: the larger of {a.rss_tolerance_mb:.0f} MiB and 10%)")
     print(f"open fds: start (before the load) {fd(start)}, after warm-up {fd(warm)}, end of load {fd(end)}, "
@@ -454,9 +466,10 @@ def report(a, load, samples, proc_start, proc_end, died):
     for k, n in sl["opened"].items():
         if k.startswith("failed"):
             print(f"  {k}: {n}")
-    for kind in ("headers", "body"):
+    what = {"headers": "a header", "body": "a body"}
+    for kind in what:
         if sl["opened"][kind] and not sl["closed"][kind]:
-            print(f"  note: casd closed none of the connections dripping a {kind} in "
+            print(f"  note: casd closed none of the connections dripping {what[kind]} in "
                   f"{a.seconds:.0f} s (a byte every {SLOW_DRIP_S:.0f} s keeps them open)")
     if died:
         misses.append("casd died during the run")
@@ -484,6 +497,7 @@ def cmd_run(a):
         if status != 201:
             sys.exit(f"soak: creating session '{name}' failed: {status} {data[:300]!r}")
     proc_start = proc_sample(a.pid)  # before any load
+    casd_cpu0, own0 = cpu_s(a.pid), os.times()
     stop = multiprocessing.Event()
     probes = os.path.join(a.out, "probes.jsonl")
     t0 = time.monotonic()
@@ -496,10 +510,20 @@ def cmd_run(a):
     proc_end = proc_sample(a.pid)
     stop.set()
     prober.join(TIMEOUT_S + 5)
+    casd_cpu1, own1 = cpu_s(a.pid), os.times()
+    cpu = None
+    if casd_cpu0 is not None and casd_cpu1 is not None:
+        cpu = (casd_cpu1 - casd_cpu0,
+               sum(own1[:4]) - sum(own0[:4]))  # this process and the probe process
     with open(probes) as f:
         samples = [json.loads(l) for l in f if l.strip()]
     died = proc_end is None
     misses = report(a, load, samples, proc_start, proc_end, died)
+    if cpu is not None:
+        n = os.cpu_count() or 1
+        print(f"CPU: casd {cpu[0]:.0f} s, this load generator and its probes {cpu[1]:.0f} s, of "
+              f"{n} cores x {a.seconds + 2:.0f} s; load average now "
+              f"{' '.join(open('/proc/loadavg').read().split()[:3])}")
     with open(os.path.join(a.out, "acked.json"), "w") as f:
         json.dump(load.acked, f)
     if died:

@@ -18,7 +18,7 @@ concurrency:
     with an RSA-3072 key (one every 10 s); mutual TLS, a new connection each
   - public value reads of uploaded sessions (new TLS connection each)
   - service attestations with simulated evidence bound to the client key (new connection each)
-  - service access token guessing: wrong tokens on a keep-alive connection, back to back
+  - service access token guessing: wrong tokens on a keep-alive connection (10 ms pause)
   - slow connections: 12 silent TCP, 12 dripping a header, 12 dripping a body (a byte every
     2 s), each reopened when casd closes it
   - bodies over max_body: declared only, streamed with Content-Length, chunked (one per 0.5 s)
