@@ -472,7 +472,8 @@ def report(a, load, samples, proc_start, proc_end, died):
             print(f"  note: casd closed none of the connections dripping {what[kind]} in "
                   f"{a.seconds:.0f} s (a byte every {SLOW_DRIP_S:.0f} s keeps them open)")
     if died:
-        misses.append("casd died during the run")
+        gone = [p["t"] for p in procs if p["rss"] is None]
+        misses.append("casd died during the run" + (f" (gone at {gone[0]:.0f} s)" if gone else ""))
     return misses
 
 
