@@ -46,8 +46,10 @@ for r in $(seq 1 "$ROUNDS"); do
     stream "$r" "$s" &
     spids+=($!)
   done
-  # A random moment between 0.4 and 1.6 s into the stream.
-  sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", 0.4 + rand() * 1.2 }')"
+  # A random moment 0 to 1.2 s after the round's first acknowledgement (awaited up to 20 s, so
+  # a slow machine still kills casd with creations behind it and in flight).
+  for _ in $(seq 1 200); do [ "$(wc -l <"$T/acked")" -gt "$before" ] && break; sleep 0.1; done
+  sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", rand() * 1.2 }')"
   kill -9 "$CASD_PID"
   wait "$CASD_PID" 2>/dev/null || true
   for p in "${spids[@]}"; do wait "$p"; done
