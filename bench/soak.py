@@ -549,7 +549,7 @@ def main():
     p.add_argument("--max-body", type=int, default=1048576)
     p.add_argument("--seconds", type=float, default=300)
     p.add_argument("--warmup", type=float, default=WINDOW_S)
-    p.add_argument("--rss-tolerance-mb", type=float, default=16)
+    p.add_argument("--rss-tolerance-mb", type=float, default=4)
     p.add_argument("--without", default="", type=lambda v: set(filter(None, v.split(","))),
                    help="load kinds left out, comma-separated: " + ", ".join(LOAD_KINDS))
     p.add_argument("--out", required=True, help="directory for probes.jsonl and acked.json")

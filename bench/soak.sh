@@ -31,7 +31,7 @@ connections lived; and lost writes: every upload acknowledged (201/200) is read 
 by its creator and its hash compared.
 
 Exit status 1 when a target is missed: health probe p99 >= 100 ms (or a failed health probe)
-in any window; RSS growth after warm-up above the tolerance (the larger of MB, default 16,
+in any window; RSS growth after warm-up above the tolerance (the larger of MB, default 4,
 and 10% of the RSS after warm-up); any lost acknowledged upload; casd died (then it is
 restarted on the same data directory to count what was lost).
 
@@ -41,7 +41,7 @@ EOF
 }
 
 secs=300
-tol=16
+tol=4
 without=
 while [ $# -gt 0 ]; do
   case $1 in
