@@ -33,57 +33,13 @@
 #include <unistd.h>
 
 #include "crypto/tls.h"
+#include "http/server_int.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
 
-#define MAX_LISTENERS 4
-#define MAX_THREADS 256
-
-struct worker;
-
-struct wl { /* one listener on one worker */
-    struct worker *w;
-    size_t li;
-    struct evhttp *http;
-    struct evconnlistener *lev;
-    struct evhttp_bound_socket *bound;
-};
-
-struct worker {
-    struct cas_http_server *srv;
-    pthread_t thread;
-    struct event_base *base;
-    struct wl wl[MAX_LISTENERS];
-    unsigned conns;     /* open connections on this worker (its thread only) */
-    unsigned max_conns; /* this worker's share */
-    bool paused;
-    bool stopping;
-    long inflight; /* replies started and not yet sent */
-    struct event *drain;
-    struct timespec deadline;
-};
-
-#define LAT_BUCKETS 10
 static const double g_lat_le[LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                              0.025,  0.05,  0.1,    0.5,   2.5};
-
-struct cas_http_server {
-    struct cas_http_config cfg;
-    atomic_ulong requests[MAX_LISTENERS][5]; /* by status class 1xx..5xx */
-    atomic_ulong lat_bucket[MAX_LISTENERS][LAT_BUCKETS + 1];
-    atomic_ulong lat_sum_us[MAX_LISTENERS];
-    struct cas_http_listener listeners[MAX_LISTENERS];
-    size_t n_listeners;
-    int fds[MAX_LISTENERS];
-    unsigned ports[MAX_LISTENERS];
-    pthread_mutex_t tls_lock;
-    SSL_CTX *tls[MAX_LISTENERS];
-    struct worker *workers;
-    unsigned n_workers;
-    bool started;
-    unsigned grace_ms;
-};
 
 static int g_conn_index = -1;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -433,6 +389,7 @@ dispatch(struct evhttp_request *r, void *arg)
     struct evhttp_connection *conn = evhttp_request_get_connection(r);
     struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
     size_t body_len = in != NULL ? evbuffer_get_length(in) : 0;
+    SSL *ssl;
     struct timespec t0, t1;
 
     w->inflight++;
@@ -453,8 +410,13 @@ dispatch(struct evhttp_request *r, void *arg)
         req.body = evbuffer_pullup(in, -1);
         req.body_len = body_len;
     }
-    req.has_peer =
-        bev != NULL && cas_tls_peer_key_hash(bufferevent_openssl_get_ssl(bev), req.peer_key_hash);
+    ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+    if (ssl != NULL) {
+        req.has_peer = cas_tls_peer_key_hash(ssl, req.peer_key_hash);
+    } else if (wl->test_peer != NULL) { /* a plain connection exists only in the harness */
+        memcpy(req.peer_key_hash, wl->test_peer, sizeof(req.peer_key_hash));
+        req.has_peer = true;
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     route(wl, &req);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -608,6 +570,20 @@ worker_main(void *arg)
     return NULL;
 }
 
+void
+cas_http_wl_configure(struct wl *wl)
+{
+    const struct cas_http_config *cfg = &wl->w->srv->cfg;
+
+    evhttp_set_max_headers_size(wl->http, (ev_ssize_t)cfg->max_headers);
+    evhttp_set_max_body_size(wl->http, (ev_ssize_t)cfg->max_body);
+    evhttp_set_timeout(wl->http, (int)cfg->idle_timeout_s);
+    evhttp_set_allowed_methods(wl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(wl->http, dispatch, wl);
+}
+
 static cas_rc
 worker_init(struct cas_http_server *srv, struct worker *w, struct cas_err *err)
 {
@@ -623,14 +599,8 @@ worker_init(struct cas_http_server *srv, struct worker *w, struct cas_err *err)
         wl->li = i;
         if ((wl->http = evhttp_new(w->base)) == NULL)
             return cas_err_set(err, CAS_E_NOMEM, "cannot create an HTTP server");
-        evhttp_set_max_headers_size(wl->http, (ev_ssize_t)srv->cfg.max_headers);
-        evhttp_set_max_body_size(wl->http, (ev_ssize_t)srv->cfg.max_body);
-        evhttp_set_timeout(wl->http, (int)srv->cfg.idle_timeout_s);
-        evhttp_set_allowed_methods(wl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                                 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                                 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+        cas_http_wl_configure(wl);
         evhttp_set_bevcb(wl->http, make_bev, wl);
-        evhttp_set_gencb(wl->http, dispatch, wl);
         /* No LEV_OPT_CLOSE_ON_FREE: every worker shares the socket; the server closes it. */
         wl->lev = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_EXEC, 0, srv->fds[i]);
         if (wl->lev == NULL || (wl->bound = evhttp_bind_listener(wl->http, wl->lev)) == NULL)
