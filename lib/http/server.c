@@ -406,8 +406,16 @@ dispatch(struct evhttp_request *r, void *arg)
         cas_http_reply_msgs(&req, 413, msgs, 2);
         return;
     }
+    /* One NUL after the body, not counted in body_len: a handler that scans the body as a C
+     * string stops at its end instead of reading past the buffer. An empty body is "", never
+     * NULL, so no parser sees a NULL pointer (libyaml asserts on one, even at length 0). */
+    req.body = (const uint8_t *)"";
     if (body_len > 0) {
-        req.body = evbuffer_pullup(in, -1);
+        if (evbuffer_add(in, "", 1) != 0 || (req.body = evbuffer_pullup(in, -1)) == NULL) {
+            const char *msgs[2] = {"Internal error", "out of memory reading the request body"};
+            cas_http_reply_msgs(&req, 500, msgs, 2);
+            return;
+        }
         req.body_len = body_len;
     }
     ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;

@@ -31,7 +31,7 @@ struct cas_http_req {
     const char *method;  /* "GET", "POST", ... */
     const char *path;    /* raw (still percent-encoded), without the query */
     const char *query;   /* raw query, or NULL */
-    const uint8_t *body; /* contiguous body bytes (not terminated), or NULL */
+    const uint8_t *body; /* body bytes then a NUL not in body_len; never NULL ("" if empty) */
     size_t body_len;
     bool has_peer; /* the client sent a certificate */
     uint8_t peer_key_hash[32];
