@@ -38,6 +38,8 @@ struct wl { /* one listener on one worker */
 
 struct worker {
     struct cas_http_server *srv;
+    struct event *backoff; /* re-enables accepting after running out of descriptors */
+    bool backing_off;
     pthread_t thread;
     struct event_base *base;
     struct wl wl[MAX_LISTENERS];
@@ -65,6 +67,9 @@ struct cas_http_server {
     unsigned n_workers;
     bool started;
     unsigned grace_ms;
+    atomic_ulong accept_paused;   /* accepting paused for want of file descriptors */
+    atomic_ulong deadline_closed; /* connections closed at the header or body deadline */
+    atomic_long warned_at[2];     /* monotonic second of the last rate-limited warning, by kind */
 };
 
 /* Sets up wl->http (already made on wl->w->base) as every worker's is: limits, timeouts,

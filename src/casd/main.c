@@ -52,6 +52,10 @@ static const struct cas_opt g_opts[] = {
      "collateral files laid out as in shared/testdata/dcap"},
     {"metrics", "metrics", "on|off", CAS_OPT_SWITCH, "on", "GET /metrics"},
     {"max_body", "max-body", "BYTES", CAS_OPT_INT, "1048576", "request body limit (413 above)"},
+    {"header_timeout", "header-timeout", "SECONDS", CAS_OPT_INT, "10",
+     "TLS handshake, request line and headers must arrive within this"},
+    {"body_min_rate", "body-min-rate", "BYTES", CAS_OPT_INT, "4096",
+     "bytes per second a request must keep to past header_timeout"},
     {"sim_tcb_status", "sim-tcb-status", "STATUS", CAS_OPT_STR, "OutOfDate",
      "simulator only: the TCB status of casd's evidence"},
     {"sim_advisories", "sim-advisory", "ID", CAS_OPT_LIST, NULL,
@@ -111,6 +115,12 @@ validate(const struct cas_config *cfg, struct cas_err *err)
         return cas_err_wrap(err, "sim_tcb_status");
     if (max_body < 1024 || max_body > 64LL * 1024 * 1024)
         return cas_err_set(err, CAS_E_INVALID, "max_body must be between 1024 and 67108864");
+    if (cas_config_get_int(cfg, "header_timeout") < 1 ||
+        cas_config_get_int(cfg, "header_timeout") > 3600)
+        return cas_err_set(err, CAS_E_INVALID, "header_timeout must be between 1 and 3600");
+    if (cas_config_get_int(cfg, "body_min_rate") < 1 ||
+        cas_config_get_int(cfg, "body_min_rate") > 1024LL * 1024 * 1024)
+        return cas_err_set(err, CAS_E_INVALID, "body_min_rate must be between 1 and 1073741824");
     if (cas_config_get(cfg, "threads") != NULL && (threads < 1 || threads > 256))
         return cas_err_set(err, CAS_E_INVALID, "threads must be between 1 and 256");
     {
@@ -442,6 +452,8 @@ main(int argc, char **argv)
             .max_headers = MAX_HEADERS,
             .max_conns = MAX_CONNS,
             .idle_timeout_s = IDLE_TIMEOUT_S,
+            .header_timeout_s = (unsigned)cas_config_get_int(&cfg, "header_timeout"),
+            .body_min_rate = (unsigned)cas_config_get_int(&cfg, "body_min_rate"),
             .app = &d,
         };
         if (cas_http_server_new(&hc, listeners, 2, &srv, &err) != CAS_OK ||
