@@ -703,6 +703,7 @@ dispatch(struct evhttp_request *r, void *arg)
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (req.r != NULL) { /* a handler that forgot to reply: answer rather than hang */
         const char *msgs[2] = {"Internal error", "the handler gave no answer"};
+        atomic_fetch_add(&w->srv->no_reply, 1);
         CAS_LOG(ERROR, "http.no_reply", CAS_LF_STR("path", req.path));
         cas_http_reply_msgs(&req, 500, msgs, 2);
     }

@@ -70,6 +70,7 @@ struct cas_http_server {
     atomic_ulong accept_paused;   /* accepting paused for want of file descriptors */
     atomic_ulong deadline_closed; /* connections closed at the header or body deadline */
     atomic_long warned_at[2];     /* monotonic second of the last rate-limited warning, by kind */
+    atomic_ulong no_reply;        /* handlers that returned without replying (a bug) */
 };
 
 /* Sets up wl->http (already made on wl->w->base) as every worker's is: limits, timeouts,
