@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # harden_http.sh - casd's HTTP server does not fall over: (1) out of file descriptors (ulimit -n
 # 128, 150 idle TCP connections) it neither spins nor floods its log, and answers once they go;
+# under a soft limit of 128 only, it raises the limit and answers while they are open;
 # (2) a client that drips its request line, its headers or its body, or never finishes the TLS
 # handshake, is cut off at the deadline (--header-timeout, --body-min-rate) while a normal
 # request still works; (3) an invalid UTF-8 name keeps the first message of the reply; (4) an
@@ -63,6 +64,44 @@ grep -q 'ev=http.fd_limit' "$T/fd.log" || fail "casd did not log that it lowered
 [ "$(grep -c 'ev=http.fd_limit' "$T/fd.log")" = 1 ] || fail "the fd limit was logged more than once"
 pass "out of file descriptors: $cpu_ms ms CPU in 5 s, $((lines1 - lines0)) log lines, healthy after"
 stop_pid "$FD_PID"
+
+# (1b) A low soft limit under a high hard one (the usual 1024 of a login shell): casd raises the
+# soft limit to fit its connections, and answers while 150 idle connections are open.
+if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 4400 ]; then
+  P=$(free_port); Q=$(free_port)
+  mkdir -p "$T/soft"
+  (cd "$T/soft" && ulimit -Sn 128 && exec casd --listen 127.0.0.1:$P --enclave-listen 127.0.0.1:$Q) \
+    >"$T/soft.log" 2>&1 &
+  SOFT_PID=$!
+  PIDS+=("$SOFT_PID")
+  wait_health "$T/soft/cas-data/cas-chain.pem" $P
+  soft=$(awk '/^Max open files/ {print $4}' "/proc/$SOFT_PID/limits")
+  [ "$soft" -ge 4096 ] || fail "casd kept its soft descriptor limit at $soft"
+  rm -f "$T/hold.ready"
+  python3 - "$P" "$T/hold.ready" 150 >"$T/hold.log" 2>&1 <<'PY' &
+import socket, sys, time
+port, ready, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+conns = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(n)]
+open(ready, "w").close()
+time.sleep(6)
+PY
+  HOLD_PID=$!
+  PIDS+=("$HOLD_PID")
+  for _ in $(seq 1 100); do [ -f "$T/hold.ready" ] && break; sleep 0.1; done
+  [ -f "$T/hold.ready" ] || fail "could not open 150 connections: $(cat "$T/hold.log")"
+  t0=$(cpu_ticks "$SOFT_PID")
+  code=$(health $P 3)
+  sleep 2
+  t1=$(cpu_ticks "$SOFT_PID")
+  [ "$code" = 200 ] || fail "/v1/health answered '$code' with 150 idle connections open"
+  [ $(( (t1 - t0) * 1000 / hz )) -lt 500 ] || fail "casd spun with a soft limit of 128"
+  ! grep -q 'ev=http.fd_limit' "$T/soft.log" || fail "casd lowered its cap though it could raise"
+  wait "$HOLD_PID" || true
+  pass "soft limit 128 raised to $soft; /v1/health answers with 150 idle connections open"
+  stop_pid "$SOFT_PID"
+else
+  echo "skip - the hard descriptor limit $(ulimit -Hn) is too low to raise the soft one to 4096"
+fi
 
 # (2) Deadlines.
 P=$(free_port); Q=$(free_port)
