@@ -690,6 +690,11 @@ dispatch(struct evhttp_request *r, void *arg)
     }
     ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
     if (ssl != NULL) {
+        struct conn *c = SSL_get_ex_data(ssl, g_conn_index);
+        if (c != NULL && c->timer != NULL) { /* it is all in: no deadline while it is answered */
+            c->phase = CONN_REPLYING;
+            (void)evtimer_del(c->timer);
+        }
         req.has_peer = cas_tls_peer_key_hash(ssl, req.peer_key_hash);
     } else if (wl->test_peer != NULL) { /* a plain connection exists only in the harness */
         memcpy(req.peer_key_hash, wl->test_peer, sizeof(req.peer_key_hash));
