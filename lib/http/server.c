@@ -29,79 +29,88 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/tls.h"
+#include "http/server_int.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
 
-#define MAX_LISTENERS 4
-#define MAX_THREADS 256
-
-struct worker;
-
-struct wl { /* one listener on one worker */
-    struct worker *w;
-    size_t li;
-    struct evhttp *http;
-    struct evconnlistener *lev;
-    struct evhttp_bound_socket *bound;
-};
-
-struct worker {
-    struct cas_http_server *srv;
-    pthread_t thread;
-    struct event_base *base;
-    struct wl wl[MAX_LISTENERS];
-    unsigned conns;     /* open connections on this worker (its thread only) */
-    unsigned max_conns; /* this worker's share */
-    bool paused;
-    bool stopping;
-    long inflight; /* replies started and not yet sent */
-    struct event *drain;
-    struct timespec deadline;
-};
-
-#define LAT_BUCKETS 10
 static const double g_lat_le[LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                              0.025,  0.05,  0.1,    0.5,   2.5};
-
-struct cas_http_server {
-    struct cas_http_config cfg;
-    atomic_ulong requests[MAX_LISTENERS][5]; /* by status class 1xx..5xx */
-    atomic_ulong lat_bucket[MAX_LISTENERS][LAT_BUCKETS + 1];
-    atomic_ulong lat_sum_us[MAX_LISTENERS];
-    struct cas_http_listener listeners[MAX_LISTENERS];
-    size_t n_listeners;
-    int fds[MAX_LISTENERS];
-    unsigned ports[MAX_LISTENERS];
-    pthread_mutex_t tls_lock;
-    SSL_CTX *tls[MAX_LISTENERS];
-    struct worker *workers;
-    unsigned n_workers;
-    bool started;
-    unsigned grace_ms;
-};
 
 static int g_conn_index = -1;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
+/* Descriptors kept back from the connection cap: database, files, listeners, libcurl, and each
+ * worker's event loop (epoll and its wake-up descriptor). */
+#define FD_RESERVE 64
+#define FD_RESERVE_PER_THREAD 4
+/* How long a worker stops accepting after accept() ran out of descriptors. */
+#define BACKOFF_MS 250
+/* Rate-limited warnings: at most one of a kind per this many seconds, for the whole server. */
+#define WARN_EVERY_S 60
+enum warn_kind { WARN_ACCEPT, WARN_CONN_LIMIT };
+
+/*
+ * One TLS connection: its deadline (cas_http_config.header_timeout_s, body_min_rate). The
+ * server sees bytes, not evhttp's parser state, through callbacks on the connection's plaintext
+ * buffers: a request is arriving from its first byte (or from the connection's start, so the
+ * handshake counts) until its reply is written; while arriving, the deadline is the start plus
+ * header_timeout_s plus one second per body_min_rate bytes received. Freed with the SSL.
+ */
+struct conn {
+    struct worker *w;
+    struct bufferevent *bev;
+    struct event *timer;
+    struct evbuffer_cb_entry *in_cb, *out_cb;
+    enum { CONN_ARRIVING, CONN_REPLYING, CONN_IDLE } phase;
+    struct timespec start;
+    size_t bytes;
+};
+
+static _Thread_local struct worker *t_worker; /* the worker whose loop this thread runs */
+
 static void worker_resume_if_room(struct worker *w);
+
+static bool
+warn_due(struct cas_http_server *srv, enum warn_kind kind)
+{
+    struct timespec now;
+    long last;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    last = atomic_load(&srv->warned_at[kind]);
+    if (last != 0 && now.tv_sec - last < WARN_EVERY_S)
+        return false;
+    return atomic_compare_exchange_strong(&srv->warned_at[kind], &last, (long)now.tv_sec);
+}
 
 /* Runs when a connection's SSL is freed: one connection fewer on its worker. */
 static void
 conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
-    struct worker *w = ptr;
+    struct conn *c = ptr;
+    struct worker *w;
     (void)parent;
     (void)ad;
     (void)idx;
     (void)argl;
     (void)argp;
-    if (w == NULL)
+    if (c == NULL)
         return;
+    w = c->w;
+    if (c->in_cb != NULL)
+        evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
+    if (c->out_cb != NULL)
+        evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
+    if (c->timer != NULL)
+        event_free(c->timer);
+    free(c);
     if (w->conns > 0)
         w->conns--;
     worker_resume_if_room(w);
@@ -131,8 +140,132 @@ set_listening(struct worker *w, bool on)
 static void
 worker_resume_if_room(struct worker *w)
 {
-    if (w->paused && !w->stopping && w->conns < w->max_conns)
+    if (w->paused && !w->stopping && !w->backing_off && w->conns < w->max_conns)
         set_listening(w, true);
+}
+
+static void
+backoff_done(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    (void)fd;
+    (void)what;
+    w->backing_off = false;
+    worker_resume_if_room(w);
+}
+
+/*
+ * accept() failed. Out of descriptors (EMFILE, ENFILE) or memory, the pending connection stays
+ * in the backlog and the listening socket stays readable: accepting again at once would spin.
+ * The worker stops accepting for BACKOFF_MS instead; the warning is rate-limited.
+ */
+static void
+accept_error(struct evconnlistener *lev, void *arg)
+{
+    struct worker *w = t_worker; /* arg is the listener's evhttp: this thread's worker it is */
+    int e = EVUTIL_SOCKET_ERROR();
+    struct timeval tv = {0, BACKOFF_MS * 1000};
+    (void)lev;
+    (void)arg;
+
+    if (w == NULL)
+        return;
+    if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+        return; /* a connection that failed on its own: the next one may be fine */
+    atomic_fetch_add(&w->srv->accept_paused, 1);
+    if (warn_due(w->srv, WARN_ACCEPT))
+        CAS_LOG(WARN, "http.accept_paused", CAS_LF_STR("why", strerror(e)),
+                CAS_LF_INT("pause_ms", BACKOFF_MS), CAS_LF_INT("open_on_worker", w->conns),
+                CAS_LF_STR("hint", "raise the file descriptor limit (ulimit -n)"));
+    if (w->stopping || w->backoff == NULL)
+        return;
+    set_listening(w, false);
+    w->backing_off = true;
+    if (event_add(w->backoff, &tv) != 0)
+        backoff_done(-1, 0, w);
+}
+
+static void
+ts_now(struct timespec *t)
+{
+    clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+/* (Re)arms the connection's deadline; closes it when the deadline has passed. */
+static void
+conn_arm(struct conn *c)
+{
+    const struct cas_http_config *cfg = &c->w->srv->cfg;
+    struct timespec now;
+    double left;
+    struct timeval tv;
+
+    ts_now(&now);
+    left = (double)cfg->header_timeout_s - ((double)(now.tv_sec - c->start.tv_sec) +
+                                            (double)(now.tv_nsec - c->start.tv_nsec) / 1e9);
+    if (cfg->body_min_rate > 0)
+        left += (double)c->bytes / (double)cfg->body_min_rate;
+    if (left < 0.001)
+        left = 0.001; /* the timer fires at once and closes it */
+    if (left > 86400.0)
+        left = 86400.0;
+    tv.tv_sec = (time_t)left;
+    tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+    (void)evtimer_add(c->timer, &tv);
+}
+
+static void
+conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->phase != CONN_ARRIVING)
+        return;
+    atomic_fetch_add(&c->w->srv->deadline_closed, 1);
+    CAS_LOG(DEBUG, "http.deadline", CAS_LF_INT("bytes", (long long)c->bytes));
+    /* As the idle timeout does: evhttp takes it as a read timeout and frees the connection. */
+    bufferevent_trigger_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+}
+
+static void
+conn_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct conn *c = arg;
+    (void)buf;
+    if (info->n_added == 0)
+        return;
+    if (c->phase == CONN_IDLE) { /* the first byte of the next request */
+        c->phase = CONN_ARRIVING;
+        ts_now(&c->start);
+        c->bytes = 0;
+    }
+    c->bytes += info->n_added;
+    if (c->phase == CONN_ARRIVING)
+        conn_arm(c);
+}
+
+static void
+conn_output(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    struct conn *c = arg;
+    size_t pending;
+
+    if (info->n_added > 0 && c->phase != CONN_REPLYING) { /* a reply: the request is in */
+        c->phase = CONN_REPLYING;
+        (void)evtimer_del(c->timer);
+        return;
+    }
+    if (info->n_deleted == 0 || c->phase != CONN_REPLYING || evbuffer_get_length(buf) > 0)
+        return;
+    /* The reply is out. Bytes already here (pipelined) start the next request's clock. */
+    pending = evbuffer_get_length(bufferevent_get_input(c->bev));
+    c->phase = pending > 0 ? CONN_ARRIVING : CONN_IDLE;
+    if (pending > 0) {
+        ts_now(&c->start);
+        c->bytes = pending;
+        conn_arm(c);
+    }
 }
 
 static struct bufferevent *
@@ -144,13 +277,18 @@ make_bev(struct event_base *base, void *arg)
     SSL_CTX *ctx;
     SSL *ssl;
     struct bufferevent *bev;
+    struct conn *c;
 
+    if ((c = cas_calloc(1, sizeof(*c))) == NULL)
+        return NULL; /* evhttp then drops the connection */
     pthread_mutex_lock(&srv->tls_lock);
     ctx = srv->tls[wl->li];
     ssl = ctx != NULL ? SSL_new(ctx) : NULL;
     pthread_mutex_unlock(&srv->tls_lock);
-    if (ssl == NULL)
-        return NULL; /* evhttp then drops the connection */
+    if (ssl == NULL) {
+        free(c);
+        return NULL;
+    }
     if (srv->listeners[wl->li].require_client_cert)
         SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        SSL_CTX_get_verify_callback(ctx));
@@ -158,14 +296,30 @@ make_bev(struct event_base *base, void *arg)
                                          BEV_OPT_CLOSE_ON_FREE);
     if (bev == NULL) {
         SSL_free(ssl);
+        free(c);
         return NULL;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    SSL_set_ex_data(ssl, g_conn_index, w);
-    if (++w->conns >= w->max_conns) {
+    c->w = w;
+    c->bev = bev;
+    c->phase = CONN_ARRIVING; /* the handshake and the first request: from now */
+    ts_now(&c->start);
+    SSL_set_ex_data(ssl, g_conn_index, c); /* from here, freeing the SSL frees c */
+    w->conns++;
+    if (srv->cfg.header_timeout_s > 0) {
+        if ((c->timer = evtimer_new(base, conn_deadline, c)) == NULL ||
+            (c->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), conn_input, c)) == NULL ||
+            (c->out_cb = evbuffer_add_cb(bufferevent_get_output(bev), conn_output, c)) == NULL) {
+            bufferevent_free(bev);
+            return NULL;
+        }
+        conn_arm(c);
+    }
+    if (w->conns >= w->max_conns) {
         set_listening(w, false);
-        CAS_LOG(WARN, "http.conn_limit", CAS_LF_INT("open", w->conns),
-                CAS_LF_INT("limit_per_worker", w->max_conns));
+        if (warn_due(srv, WARN_CONN_LIMIT))
+            CAS_LOG(WARN, "http.conn_limit", CAS_LF_INT("open", w->conns),
+                    CAS_LF_INT("limit_per_worker", w->max_conns));
     }
     return bev;
 }
@@ -281,13 +435,76 @@ cas_http_reply_json(struct cas_http_req *req, int status, json_t *json)
     json_decref(json);
 }
 
+/* The length of the valid UTF-8 sequence at p (RFC 3629's table), or 0 when it is not one. */
+static size_t
+utf8_seq_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t n;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0; /* overlong */
+    else if (c == 0xed)
+        hi = 0x9f; /* surrogates */
+    else if (c == 0xf0)
+        lo = 0x90; /* overlong */
+    else if (c == 0xf4)
+        hi = 0x8f; /* above U+10FFFF */
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf) /* a NUL ends the string here too */
+            return 0;
+    }
+    return n;
+}
+
+json_t *
+cas_http_json_text(const char *s)
+{
+    static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+    const unsigned char *p = (const unsigned char *)s;
+    struct cas_buf b;
+    json_t *j;
+
+    if ((j = json_string(s)) != NULL)
+        return j;
+    cas_buf_init(&b, strlen(s) * 3 + 1);
+    while (*p != '\0') {
+        size_t n = utf8_seq_len(p);
+        if (n == 0) {
+            cas_buf_adds(&b, replacement);
+            p++;
+        } else {
+            cas_buf_add(&b, p, n);
+            p += n;
+        }
+    }
+    j = b.failed ? NULL : json_stringn(b.buf != NULL ? b.buf : "", b.len);
+    cas_buf_release(&b);
+    return j;
+}
+
 void
 cas_http_reply_msgs(struct cas_http_req *req, int status, const char *const *msgs, size_t n)
 {
     json_t *arr = json_array();
 
+    /* Every message stays: a name with invalid UTF-8 in it (jansson's json_string refuses it)
+     * is shown with U+FFFD in place of each bad byte. */
     for (size_t i = 0; arr != NULL && i < n; i++)
-        json_array_append_new(arr, json_string(msgs[i]));
+        json_array_append_new(arr, cas_http_json_text(msgs[i]));
     cas_http_reply_json(req, status, json_pack("{s:o}", "msg", arr));
 }
 
@@ -400,6 +617,15 @@ cas_http_server_metrics(const struct cas_http_server *srv, struct cas_buf *out)
             cas_buf_addf(out, "cas_http_requests_total{api=\"%s\",code=\"%dxx\"} %lu\n",
                          srv->listeners[i].name, c + 1, atomic_load(&srv->requests[i][c]));
     }
+    cas_buf_addf(out,
+                 "# HELP cas_http_accept_paused_total Times a worker paused accepting because "
+                 "accept() ran out of file descriptors.\n"
+                 "# TYPE cas_http_accept_paused_total counter\ncas_http_accept_paused_total %lu\n"
+                 "# HELP cas_http_deadline_closed_total Connections closed because their "
+                 "handshake, headers or body came too slowly.\n"
+                 "# TYPE cas_http_deadline_closed_total counter\n"
+                 "cas_http_deadline_closed_total %lu\n",
+                 atomic_load(&srv->accept_paused), atomic_load(&srv->deadline_closed));
     cas_buf_adds(out, "# HELP cas_http_request_duration_seconds Time handlers took, by API.\n"
                       "# TYPE cas_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < srv->n_listeners; i++) {
@@ -435,6 +661,7 @@ dispatch(struct evhttp_request *r, void *arg)
     struct evhttp_connection *conn = evhttp_request_get_connection(r);
     struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
     size_t body_len = in != NULL ? evbuffer_get_length(in) : 0;
+    SSL *ssl;
     struct timespec t0, t1;
 
     w->inflight++;
@@ -451,12 +678,30 @@ dispatch(struct evhttp_request *r, void *arg)
         cas_http_reply_msgs(&req, 413, msgs, 2);
         return;
     }
+    /* One NUL after the body, not counted in body_len: a handler that scans the body as a C
+     * string stops at its end instead of reading past the buffer. An empty body is "", never
+     * NULL, so no parser sees a NULL pointer (libyaml asserts on one, even at length 0). */
+    req.body = (const uint8_t *)"";
     if (body_len > 0) {
-        req.body = evbuffer_pullup(in, -1);
+        if (evbuffer_add(in, "", 1) != 0 || (req.body = evbuffer_pullup(in, -1)) == NULL) {
+            const char *msgs[2] = {"Internal error", "out of memory reading the request body"};
+            cas_http_reply_msgs(&req, 500, msgs, 2);
+            return;
+        }
         req.body_len = body_len;
     }
-    req.has_peer =
-        bev != NULL && cas_tls_peer_key_hash(bufferevent_openssl_get_ssl(bev), req.peer_key_hash);
+    ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+    if (ssl != NULL) {
+        struct conn *c = SSL_get_ex_data(ssl, g_conn_index);
+        if (c != NULL && c->timer != NULL) { /* it is all in: no deadline while it is answered */
+            c->phase = CONN_REPLYING;
+            (void)evtimer_del(c->timer);
+        }
+        req.has_peer = cas_tls_peer_key_hash(ssl, req.peer_key_hash);
+    } else if (wl->test_peer != NULL) { /* a plain connection exists only in the harness */
+        memcpy(req.peer_key_hash, wl->test_peer, sizeof(req.peer_key_hash));
+        req.has_peer = true;
+    }
     if (conn != NULL) {
         char *host = NULL;
         ev_uint16_t port = 0;
@@ -471,6 +716,7 @@ dispatch(struct evhttp_request *r, void *arg)
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (req.r != NULL) { /* a handler that forgot to reply: answer rather than hang */
         const char *msgs[2] = {"Internal error", "the handler gave no answer"};
+        atomic_fetch_add(&w->srv->no_reply, 1);
         CAS_LOG(ERROR, "http.no_reply", CAS_LF_STR("path", req.path));
         cas_http_reply_msgs(&req, 500, msgs, 2);
     }
@@ -548,6 +794,37 @@ bind_listener(const char *address, int *fd_out, unsigned *port_out, struct cas_e
     return CAS_OK;
 }
 
+/*
+ * The connection cap must fit in the process's descriptors: past the soft RLIMIT_NOFILE (often
+ * 1024) accept() fails with EMFILE. Raises the soft limit as far as needed and allowed; when the
+ * hard limit is too low, returns a lower cap and says so once.
+ */
+static unsigned
+fit_fd_limit(unsigned max_conns, unsigned threads)
+{
+    struct rlimit rl;
+    rlim_t reserve = FD_RESERVE + (rlim_t)FD_RESERVE_PER_THREAD * threads;
+    rlim_t want = (rlim_t)max_conns + reserve;
+    unsigned cap;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return max_conns;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl = raised;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+        return max_conns;
+    cap = rl.rlim_cur > reserve + threads ? (unsigned)(rl.rlim_cur - reserve) : threads;
+    CAS_LOG(WARN, "http.fd_limit", CAS_LF_INT("nofile", (long long)rl.rlim_cur),
+            CAS_LF_INT("max_conns", cap), CAS_LF_INT("wanted", max_conns),
+            CAS_LF_STR("hint", "the hard file descriptor limit is too low for the connection "
+                               "limit; raise it (ulimit -Hn, LimitNOFILE=)"));
+    return cap;
+}
+
 cas_rc
 cas_http_server_new(const struct cas_http_config *cfg, const struct cas_http_listener *listeners,
                     size_t n_listeners, struct cas_http_server **out, struct cas_err *err)
@@ -569,6 +846,7 @@ cas_http_server_new(const struct cas_http_config *cfg, const struct cas_http_lis
     }
     if (srv->cfg.threads > MAX_THREADS)
         srv->cfg.threads = MAX_THREADS;
+    srv->cfg.max_conns = fit_fd_limit(srv->cfg.max_conns, srv->cfg.threads);
     pthread_mutex_init(&srv->tls_lock, NULL);
     srv->n_listeners = n_listeners;
     for (size_t i = 0; i < MAX_LISTENERS; i++)
@@ -612,8 +890,23 @@ worker_main(void *arg)
 {
     struct worker *w = arg;
 
+    t_worker = w;
     event_base_dispatch(w->base);
     return NULL;
+}
+
+void
+cas_http_wl_configure(struct wl *wl)
+{
+    const struct cas_http_config *cfg = &wl->w->srv->cfg;
+
+    evhttp_set_max_headers_size(wl->http, (ev_ssize_t)cfg->max_headers);
+    evhttp_set_max_body_size(wl->http, (ev_ssize_t)cfg->max_body);
+    evhttp_set_timeout(wl->http, (int)cfg->idle_timeout_s);
+    evhttp_set_allowed_methods(wl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(wl->http, dispatch, wl);
 }
 
 static cas_rc
@@ -623,7 +916,8 @@ worker_init(struct cas_http_server *srv, struct worker *w, struct cas_err *err)
     w->max_conns = srv->cfg.max_conns / srv->n_workers;
     if (w->max_conns == 0)
         w->max_conns = 1;
-    if ((w->base = event_base_new()) == NULL)
+    if ((w->base = event_base_new()) == NULL ||
+        (w->backoff = evtimer_new(w->base, backoff_done, w)) == NULL)
         return cas_err_set(err, CAS_E_NOMEM, "cannot create an event loop");
     for (size_t i = 0; i < srv->n_listeners; i++) {
         struct wl *wl = &w->wl[i];
@@ -631,19 +925,14 @@ worker_init(struct cas_http_server *srv, struct worker *w, struct cas_err *err)
         wl->li = i;
         if ((wl->http = evhttp_new(w->base)) == NULL)
             return cas_err_set(err, CAS_E_NOMEM, "cannot create an HTTP server");
-        evhttp_set_max_headers_size(wl->http, (ev_ssize_t)srv->cfg.max_headers);
-        evhttp_set_max_body_size(wl->http, (ev_ssize_t)srv->cfg.max_body);
-        evhttp_set_timeout(wl->http, (int)srv->cfg.idle_timeout_s);
-        evhttp_set_allowed_methods(wl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                                 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                                 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+        cas_http_wl_configure(wl);
         evhttp_set_bevcb(wl->http, make_bev, wl);
-        evhttp_set_gencb(wl->http, dispatch, wl);
         /* No LEV_OPT_CLOSE_ON_FREE: every worker shares the socket; the server closes it. */
         wl->lev = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_EXEC, 0, srv->fds[i]);
         if (wl->lev == NULL || (wl->bound = evhttp_bind_listener(wl->http, wl->lev)) == NULL)
             return cas_err_set(err, CAS_E_IO, "cannot accept on the %s API",
                                srv->listeners[i].name);
+        evconnlistener_set_error_cb(wl->lev, accept_error);
     }
     return CAS_OK;
 }
@@ -743,6 +1032,8 @@ cas_http_server_free(struct cas_http_server *srv)
         }
         if (w->drain != NULL)
             event_free(w->drain);
+        if (w->backoff != NULL)
+            event_free(w->backoff);
         if (w->base != NULL)
             event_base_free(w->base);
     }

@@ -5,7 +5,8 @@
  * TLS context, served by a pool of worker threads: every worker runs its own event loop and
  * accepts on every listening socket, so a connection lives on one thread from accept to close
  * and handlers need no locks of their own for per-request state. Limits: header bytes, body
- * bytes (413), open connections per worker (accepting pauses at the limit), idle seconds.
+ * bytes (413), open connections per worker (accepting pauses at the limit, and for a moment
+ * when accept() runs out of descriptors), idle seconds, header and body deadlines.
  *
  * Handlers run on worker threads and must reply exactly once with a cas_http_reply_* call.
  * Every error reply is JSON {"msg": [...]}; unknown paths answer 404, known paths with another
@@ -31,7 +32,7 @@ struct cas_http_req {
     const char *method;  /* "GET", "POST", ... */
     const char *path;    /* raw (still percent-encoded), without the query */
     const char *query;   /* raw query, or NULL */
-    const uint8_t *body; /* contiguous body bytes (not terminated), or NULL */
+    const uint8_t *body; /* body bytes then a NUL not in body_len; never NULL ("" if empty) */
     size_t body_len;
     bool has_peer; /* the client sent a certificate */
     uint8_t peer_key_hash[32];
@@ -62,10 +63,18 @@ struct cas_http_config {
     size_t max_headers;      /* bytes of request line and headers */
     unsigned max_conns;      /* open connections, all workers together */
     unsigned idle_timeout_s; /* a connection silent this long is closed */
+    /* Deadlines of a request (0: none): its TLS handshake (on a new connection), request line
+     * and headers must arrive within header_timeout_s of the connection's start or of the
+     * request's first byte, extended by one second per body_min_rate bytes received, so a body
+     * must keep to that average rate. A connection past its deadline is closed. */
+    unsigned header_timeout_s;
+    unsigned body_min_rate; /* bytes per second */
     void *app;
 };
 
-/* Binds every listener (a taken address fails here, before anything runs). */
+/* Binds every listener (a taken address fails here, before anything runs). Raises the soft
+ * RLIMIT_NOFILE so that max_conns connections fit beside a reserve of descriptors for the rest
+ * of the process; when the hard limit is too low, lowers max_conns to fit and logs it once. */
 cas_rc cas_http_server_new(const struct cas_http_config *cfg,
                            const struct cas_http_listener *listeners, size_t n_listeners,
                            struct cas_http_server **out, struct cas_err *err) CAS_MUST_CHECK;
@@ -89,7 +98,10 @@ void cas_http_server_metrics(const struct cas_http_server *srv, struct cas_buf *
 void cas_http_reply(struct cas_http_req *req, int status, const char *content_type,
                     const void *body, size_t len);
 void cas_http_reply_json(struct cas_http_req *req, int status, json_t *json);
-/* {"msg": [msgs...]} */
+/* A JSON string of text s (NUL-terminated), each byte that is not part of valid UTF-8 replaced
+ * by U+FFFD, so no message is lost to an invalid name. NULL only when out of memory. */
+json_t *cas_http_json_text(const char *s);
+/* {"msg": [msgs...]}, every message kept (cas_http_json_text). */
 void cas_http_reply_msgs(struct cas_http_req *req, int status, const char *const *msgs, size_t n);
 /* {"msg": [the chain, outermost first]} with the status that fits err->rc. */
 void cas_http_reply_err(struct cas_http_req *req, const struct cas_err *err);

@@ -62,6 +62,10 @@ static const struct cas_opt g_opts[] = {
      "session uploads per caller key and minute (429 above; 0: no limit)"},
     {"max_values_answer", "max-values-answer", "BYTES", CAS_OPT_INT, "8388608",
      "size of a values API answer (413 above; 0: no limit)"},
+    {"header_timeout", "header-timeout", "SECONDS", CAS_OPT_INT, "10",
+     "TLS handshake, request line and headers must arrive within this"},
+    {"body_min_rate", "body-min-rate", "BYTES", CAS_OPT_INT, "4096",
+     "bytes per second a request must keep to past header_timeout"},
     {"sim_tcb_status", "sim-tcb-status", "STATUS", CAS_OPT_STR, "OutOfDate",
      "simulator only: the TCB status of casd's evidence"},
     {"sim_advisories", "sim-advisory", "ID", CAS_OPT_LIST, NULL,
@@ -126,6 +130,12 @@ validate(const struct cas_config *cfg, struct cas_err *err)
         return cas_err_wrap(err, "sim_tcb_status");
     if (max_body < 1024 || max_body > 64LL * 1024 * 1024)
         return cas_err_set(err, CAS_E_INVALID, "max_body must be between 1024 and 67108864");
+    if (cas_config_get_int(cfg, "header_timeout") < 1 ||
+        cas_config_get_int(cfg, "header_timeout") > 3600)
+        return cas_err_set(err, CAS_E_INVALID, "header_timeout must be between 1 and 3600");
+    if (cas_config_get_int(cfg, "body_min_rate") < 1 ||
+        cas_config_get_int(cfg, "body_min_rate") > 1024LL * 1024 * 1024)
+        return cas_err_set(err, CAS_E_INVALID, "body_min_rate must be between 1 and 1073741824");
     if (cas_config_get(cfg, "threads") != NULL && (threads < 1 || threads > 256))
         return cas_err_set(err, CAS_E_INVALID, "threads must be between 1 and 256");
     for (size_t i = 0; i < sizeof(quota_keys) / sizeof(quota_keys[0]); i++) {
@@ -476,6 +486,8 @@ main(int argc, char **argv)
             .max_headers = MAX_HEADERS,
             .max_conns = MAX_CONNS,
             .idle_timeout_s = IDLE_TIMEOUT_S,
+            .header_timeout_s = (unsigned)cas_config_get_int(&cfg, "header_timeout"),
+            .body_min_rate = (unsigned)cas_config_get_int(&cfg, "body_min_rate"),
             .app = &d,
         };
         if (cas_http_server_new(&hc, listeners, 2, &srv, &err) != CAS_OK ||

@@ -1,0 +1,25 @@
+# casd's HTTP routes, one target each, from raw request bytes through the real parser, dispatch
+# and handlers (fuzz_route.c, lib/http/harness.h). API 0: client, 1: enclave.
+function(cas_route_fuzz name api prefix)
+    cas_fuzz_target(route_${name} SOURCE ${CMAKE_CURRENT_LIST_DIR}/fuzz_route.c
+                    LIBS casd_core cas_http_harness)
+    set(defs ROUTE_API=${api} "ROUTE_PREFIX=\"${prefix}\"")
+    target_compile_definitions(fuzz_route_${name}_replay PRIVATE ${defs})
+    if(CAS_FUZZ)
+        target_compile_definitions(fuzz_route_${name} PRIVATE ${defs})
+    endif()
+endfunction()
+
+cas_route_fuzz(session_upload 0 "POST /v1/sessions")
+cas_route_fuzz(session_legacy 0 "POST /session")
+cas_route_fuzz(session_read 0 "GET /v1/sessions/")
+cas_route_fuzz(session_list 0 "GET /v1/sessions")
+cas_route_fuzz(session_delete 0 "DELETE /v1/sessions/")
+cas_route_fuzz(values 0 "GET /v1/values/")
+cas_route_fuzz(attest 0 "GET /v1/attest")
+cas_route_fuzz(metrics 0 "GET /metrics")
+cas_route_fuzz(status 0 "GET /")
+cas_route_fuzz(health 0 "GET /v1/health")
+cas_route_fuzz(service_attest 1 "POST /v1/service/attest")
+cas_route_fuzz(service_render 1 "POST /v1/service/render")
+cas_route_fuzz(join 1 "POST /v1/cas/join")

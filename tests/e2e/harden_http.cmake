@@ -1,0 +1,1 @@
+cas_e2e_test(harden_http harden_http.sh)
