@@ -497,10 +497,11 @@ static json_t *
 verdict_json(const struct cas_dcap_verdict *vd, bool have)
 {
     char mre[97] = "", mrs[65] = "", pid[65] = "";
-    json_t *adv = json_array();
+    json_t *adv;
 
     if (!have)
         return json_null();
+    adv = json_array();
     if (vd->quote.body_type == CAS_DCAP_BODY_SGX) {
         cas_hex_encode(vd->quote.sgx.mrenclave, 32, mre);
         cas_hex_encode(vd->quote.sgx.mrsigner, 32, mrs);

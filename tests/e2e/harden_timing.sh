@@ -3,12 +3,13 @@
 # read, list, delete and the values API, the medians of 200 answers each (interleaved, on one
 # connection, so handshakes and drift cancel out) differ by less than the tolerance. Before,
 # only the existing session was unsealed and parsed, and the 404 of a missing one came sooner
-# (a timing oracle for session names).
+# (a timing oracle for session names): 38-46 % sooner on every route. The tolerance leaves room
+# for a loaded machine and ASan.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 N=${HARDEN_TIMING_N:-200}
-TOL=${HARDEN_TIMING_TOL:-0.12} # relative difference of the medians
+TOL=${HARDEN_TIMING_TOL:-0.25} # relative difference of the medians
 
 casd_attested
 # A session of typical size, which an anonymous caller may not read and has no public value.
