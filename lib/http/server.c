@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "crypto/tls.h"
+#include "http/defer.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -48,6 +49,7 @@ struct wl { /* one listener on one worker */
     struct evhttp *http;
     struct evconnlistener *lev;
     struct evhttp_bound_socket *bound;
+    struct cas_http_resumer *resumer; /* deferred replies (defer.h) */
 };
 
 struct worker {
@@ -424,6 +426,17 @@ cas_http_server_metrics(const struct cas_http_server *srv, struct cas_buf *out)
     }
 }
 
+/* A deferred reply was answered (defer.c): counted as dispatch() counts the others. */
+static void
+deferred_done(void *ctx, int status, double seconds, bool was_gone)
+{
+    struct wl *wl = ctx;
+
+    record(wl->w->srv, wl->li, status, seconds);
+    if (was_gone) /* freed by evhttp without reply_done */
+        wl->w->inflight--;
+}
+
 static void
 dispatch(struct evhttp_request *r, void *arg)
 {
@@ -464,7 +477,11 @@ dispatch(struct evhttp_request *r, void *arg)
         (void)snprintf(req.peer_addr, sizeof(req.peer_addr), "%s", host != NULL ? host : "");
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    req.t0 = t0;
+    req.resumer = wl->resumer;
     route(wl, &req);
+    if (req.is_deferred) /* its continuation replies and records (defer.h) */
+        return;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (req.r == NULL)
         record(w->srv, wl->li, req.status,
@@ -639,6 +656,8 @@ worker_init(struct cas_http_server *srv, struct worker *w, struct cas_err *err)
                                                  EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
         evhttp_set_bevcb(wl->http, make_bev, wl);
         evhttp_set_gencb(wl->http, dispatch, wl);
+        if ((wl->resumer = cas_http_resumer_new(w->base, deferred_done, wl)) == NULL)
+            return cas_err_set(err, CAS_E_NOMEM, "out of memory");
         /* No LEV_OPT_CLOSE_ON_FREE: every worker shares the socket; the server closes it. */
         wl->lev = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_EXEC, 0, srv->fds[i]);
         if (wl->lev == NULL || (wl->bound = evhttp_bind_listener(wl->http, wl->lev)) == NULL)
@@ -738,6 +757,7 @@ cas_http_server_free(struct cas_http_server *srv)
     for (unsigned i = 0; srv->workers != NULL && i < srv->cfg.threads; i++) {
         struct worker *w = &srv->workers[i];
         for (size_t j = 0; j < srv->n_listeners; j++) {
+            cas_http_resumer_free(w->wl[j].resumer); /* before the requests go */
             if (w->wl[j].http != NULL)
                 evhttp_free(w->wl[j].http); /* closes its connections and listeners */
         }
