@@ -9,7 +9,6 @@
  */
 #include "http/defer.h"
 
-#include <event2/http.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +75,8 @@ seconds_since(const struct timespec *t0)
 static void
 run_one(struct cas_http_resumer *rs, struct cas_http_deferred *d)
 {
-    /* evhttp_connection_incoming_fail() unlinks a request whose client went away; replying to it
-     * then frees it without its completion callback. */
-    bool was_gone = evhttp_request_get_connection(d->req.r) == NULL;
-
+    /* A request whose client went away (evhttp_connection_incoming_fail() unlinked it) is freed
+     * by its reply, without sending anything. */
     d->fn(&d->req, d->arg);
     if (d->req.r != NULL) { /* a continuation that forgot to reply: answer rather than hang */
         const char *msgs[2] = {"Internal error", "the handler gave no answer"};
@@ -87,7 +84,7 @@ run_one(struct cas_http_resumer *rs, struct cas_http_deferred *d)
         cas_http_reply_msgs(&d->req, 500, msgs, 2);
     }
     rs->outstanding--;
-    rs->done(rs->ctx, d->req.status, seconds_since(&d->req.t0), was_gone);
+    rs->done(rs->ctx, d->req.status, seconds_since(&d->req.t0));
     free(d);
 }
 

@@ -44,9 +44,9 @@ void cas_http_resume(struct cas_http_deferred *d, cas_http_resume_fn fn, void *a
 /* ---- for server.c: one resumer per listener of each worker ---- */
 
 struct cas_http_resumer;
-/* Called on the worker's thread once a deferred request has been answered: its status, the
- * seconds since it arrived, and whether its connection was gone (no completion callback). */
-typedef void (*cas_http_done_fn)(void *ctx, int status, double seconds, bool was_gone);
+/* Called on the worker's thread once a deferred request has been answered: its status and the
+ * seconds since it arrived. */
+typedef void (*cas_http_done_fn)(void *ctx, int status, double seconds);
 
 struct cas_http_resumer *cas_http_resumer_new(struct event_base *base, cas_http_done_fn done,
                                               void *ctx);

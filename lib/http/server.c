@@ -88,6 +88,7 @@ struct cas_http_server {
 };
 
 static int g_conn_index = -1;
+static int g_busy_index = -1; /* a connection's worker while its request is in flight, or NULL */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void worker_resume_if_room(struct worker *w);
@@ -109,11 +110,39 @@ conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void 
     worker_resume_if_room(w);
 }
 
+/* Runs when a connection's SSL is freed: a request it still had in flight will never complete
+ * (evhttp frees a connection whose reply failed to go out without the completion callback). */
+static void
+busy_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    struct worker *w = ptr;
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    if (w != NULL)
+        w->inflight--;
+}
+
 static void
 init_once(void)
 {
     (void)evthread_use_pthreads();
     g_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_gone);
+    g_busy_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, busy_gone);
+}
+
+/* Marks r's connection as having a request in flight on w (NULL: none any more). */
+static void
+set_busy(struct evhttp_request *r, struct worker *w)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(r);
+    struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+    SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+    if (ssl != NULL)
+        SSL_set_ex_data(ssl, g_busy_index, w);
 }
 
 static void
@@ -237,7 +266,7 @@ static void
 reply_done(struct evhttp_request *r, void *arg)
 {
     struct worker *w = arg;
-    (void)r;
+    set_busy(r, NULL);
     w->inflight--;
 }
 
@@ -426,15 +455,14 @@ cas_http_server_metrics(const struct cas_http_server *srv, struct cas_buf *out)
     }
 }
 
-/* A deferred reply was answered (defer.c): counted as dispatch() counts the others. */
+/* A deferred reply was answered (defer.c): recorded as dispatch() records the others. A request
+ * whose connection went away meanwhile left the in-flight count with the connection (busy_gone). */
 static void
-deferred_done(void *ctx, int status, double seconds, bool was_gone)
+deferred_done(void *ctx, int status, double seconds)
 {
     struct wl *wl = ctx;
 
     record(wl->w->srv, wl->li, status, seconds);
-    if (was_gone) /* freed by evhttp without reply_done */
-        wl->w->inflight--;
 }
 
 static void
@@ -451,6 +479,7 @@ dispatch(struct evhttp_request *r, void *arg)
     struct timespec t0, t1;
 
     w->inflight++;
+    set_busy(r, w);
     evhttp_request_set_on_complete_cb(r, reply_done, w);
     req.r = r;
     req.app = w->srv->cfg.app;
