@@ -30,9 +30,10 @@ pool_main(void *arg)
 {
     struct casd_keygen *k = arg;
     struct casd_keygen_job *job;
-    bool is_late;
 
     for (;;) {
+        bool is_late;
+
         pthread_mutex_lock(&k->lock);
         while (k->head == NULL && !k->stopping)
             pthread_cond_wait(&k->wake, &k->lock);
