@@ -836,6 +836,7 @@ struct upload_job {
     struct cas_err err; /* and its error */
     bool is_cancelled;  /* casd stopped before the pool ran it, or before it was done */
     bool is_refused;    /* the pool's queue was full */
+    size_t max_queue;   /* its size, for the refusal (the pool may be gone by then) */
     struct cas_http_deferred *deferred;
     struct casd_keygen_job job;
 };
@@ -948,7 +949,7 @@ upload_resumed(struct cas_http_req *req, void *arg)
         reply2(req, 503, u->first,
                "more than keygen_queue (%zu) uploads are waiting for key generation; try again "
                "later, or raise keygen_queue",
-               casd_keygen_max_queue(u->d->keygen));
+               j->max_queue);
     } else if (j->is_cancelled) {
         reply2(req, 503, u->first, "casd is stopping; upload the session again");
     } else {
@@ -1035,6 +1036,7 @@ casd_handle_session_upload(struct cas_http_req *req)
         j->job = (struct casd_keygen_job){.work = upload_make, .done = upload_made, .arg = j};
         if (!casd_keygen_submit(d->keygen, &j->job)) {
             j->is_refused = true;
+            j->max_queue = casd_keygen_max_queue(d->keygen);
             cas_http_resume(j->deferred, upload_resumed, j); /* answers on the next turn */
         }
         return; /* j belongs to upload_resumed now */
