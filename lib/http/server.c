@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "crypto/tls.h"
+#include "http/defer.h"
 #include "http/server_int.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -44,6 +45,7 @@ static const double g_lat_le[LAT_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                              0.025,  0.05,  0.1,    0.5,   2.5};
 
 static int g_conn_index = -1;
+static int g_busy_index = -1; /* a connection's worker while its request is in flight, or NULL */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 /* Descriptors kept back from the connection cap: database, files, listeners, libcurl, and each
@@ -116,11 +118,39 @@ conn_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void 
     worker_resume_if_room(w);
 }
 
+/* Runs when a connection's SSL is freed: a request it still had in flight will never complete
+ * (evhttp frees a connection whose reply failed to go out without the completion callback). */
+static void
+busy_gone(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    struct worker *w = ptr;
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    if (w != NULL)
+        w->inflight--;
+}
+
 static void
 init_once(void)
 {
     (void)evthread_use_pthreads();
     g_conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_gone);
+    g_busy_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, busy_gone);
+}
+
+/* Marks r's connection as having a request in flight on w (NULL: none any more). */
+static void
+set_busy(struct evhttp_request *r, struct worker *w)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(r);
+    struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+    SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+    if (ssl != NULL)
+        SSL_set_ex_data(ssl, g_busy_index, w);
 }
 
 static void
@@ -389,7 +419,7 @@ static void
 reply_done(struct evhttp_request *r, void *arg)
 {
     struct worker *w = arg;
-    (void)r;
+    set_busy(r, NULL);
     w->inflight--;
 }
 
@@ -650,6 +680,16 @@ cas_http_server_metrics(const struct cas_http_server *srv, struct cas_buf *out)
     }
 }
 
+/* A deferred reply was answered (defer.c): recorded as dispatch() records the others. A request
+ * whose connection went away meanwhile left the in-flight count with the connection (busy_gone). */
+static void
+deferred_done(void *ctx, int status, double seconds)
+{
+    struct wl *wl = ctx;
+
+    record(wl->w->srv, wl->li, status, seconds);
+}
+
 static void
 dispatch(struct evhttp_request *r, void *arg)
 {
@@ -665,6 +705,7 @@ dispatch(struct evhttp_request *r, void *arg)
     struct timespec t0, t1;
 
     w->inflight++;
+    set_busy(r, w);
     evhttp_request_set_on_complete_cb(r, reply_done, w);
     req.r = r;
     req.app = w->srv->cfg.app;
@@ -709,7 +750,11 @@ dispatch(struct evhttp_request *r, void *arg)
         (void)snprintf(req.peer_addr, sizeof(req.peer_addr), "%s", host != NULL ? host : "");
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    req.t0 = t0;
+    req.resumer = wl->resumer;
     route(wl, &req);
+    if (req.is_deferred) /* its continuation replies and records (defer.h) */
+        return;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (req.r == NULL)
         record(w->srv, wl->li, req.status,
@@ -927,6 +972,8 @@ worker_init(struct cas_http_server *srv, struct worker *w, struct cas_err *err)
             return cas_err_set(err, CAS_E_NOMEM, "cannot create an HTTP server");
         cas_http_wl_configure(wl);
         evhttp_set_bevcb(wl->http, make_bev, wl);
+        if ((wl->resumer = cas_http_resumer_new(w->base, deferred_done, wl)) == NULL)
+            return cas_err_set(err, CAS_E_NOMEM, "out of memory");
         /* No LEV_OPT_CLOSE_ON_FREE: every worker shares the socket; the server closes it. */
         wl->lev = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_EXEC, 0, srv->fds[i]);
         if (wl->lev == NULL || (wl->bound = evhttp_bind_listener(wl->http, wl->lev)) == NULL)
@@ -1027,6 +1074,7 @@ cas_http_server_free(struct cas_http_server *srv)
     for (unsigned i = 0; srv->workers != NULL && i < srv->cfg.threads; i++) {
         struct worker *w = &srv->workers[i];
         for (size_t j = 0; j < srv->n_listeners; j++) {
+            cas_http_resumer_free(w->wl[j].resumer); /* before the requests go */
             if (w->wl[j].http != NULL)
                 evhttp_free(w->wl[j].http); /* closes its connections and listeners */
         }

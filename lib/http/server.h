@@ -8,7 +8,8 @@
  * bytes (413), open connections per worker (accepting pauses at the limit, and for a moment
  * when accept() runs out of descriptors), idle seconds, header and body deadlines.
  *
- * Handlers run on worker threads and must reply exactly once with a cas_http_reply_* call.
+ * Handlers run on worker threads and must reply exactly once with a cas_http_reply_* call, or
+ * hand the reply to later work with cas_http_defer() (defer.h).
  * Every error reply is JSON {"msg": [...]}; unknown paths answer 404, known paths with another
  * method 405 with Allow. The caller's identity is the key hash of its client certificate.
  */
@@ -21,10 +22,12 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "cas/err.h"
 
 struct cas_http_server;
+struct cas_http_resumer;
 struct evhttp_request;
 
 struct cas_http_req {
@@ -39,6 +42,10 @@ struct cas_http_req {
     char peer_addr[64]; /* the client's IP address as text ("" when unknown) */
     void *app;          /* the application pointer given to the server */
     int status;         /* the status replied, once replied */
+    /* The server's own: when the request arrived, and where a deferred reply goes (defer.h). */
+    struct timespec t0;
+    struct cas_http_resumer *resumer;
+    bool is_deferred;
 };
 
 typedef void (*cas_http_handler)(struct cas_http_req *req);

@@ -31,6 +31,7 @@ struct wl { /* one listener on one worker */
     struct evhttp *http;
     struct evconnlistener *lev;
     struct evhttp_bound_socket *bound;
+    struct cas_http_resumer *resumer; /* deferred replies (defer.h); NULL in the harness */
     /* The test harness's stand-in for the TLS identity of its plain connections (NULL: none).
      * Only harness.c sets it; server.c's own connections are all TLS and never read it. */
     const uint8_t *test_peer;

@@ -17,6 +17,7 @@
 #include "selfattest.h"
 
 struct cas_store;
+struct casd_keygen;
 struct cas_ratelimit;
 struct cas_secret;
 
@@ -35,6 +36,7 @@ struct casd {
     struct cas_dcap_collateral_cache *collateral; /* parsed collateral, by its JSON text */
     bool metrics;                                 /* GET /metrics is on */
     struct casd_quota quota;                      /* quotas and their refusal counters (quota.h) */
+    struct casd_keygen *keygen; /* where uploads generate RSA keys (keygen.h); NULL: inline */
     /* Counters for /metrics (atomic: every worker adds). */
     atomic_ulong attest_ok, attest_denied, attest_other;
     atomic_ulong join_ok, join_denied, join_other; /* the attested join, asked of this instance */

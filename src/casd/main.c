@@ -23,6 +23,7 @@
 #include "crypto/tls.h"
 #include "dcap/collateral_cache.h"
 #include "join.h"
+#include "keygen.h"
 #include "store/session_cache.h"
 #include "store/store.h"
 #include "tee/sim.h"
@@ -45,6 +46,10 @@ static const struct cas_opt g_opts[] = {
     {"dns_names", "dns-name", "NAME", CAS_OPT_LIST, NULL,
      "extra subjectAltName of the TLS certificate (DNS name or IP)"},
     {"threads", "threads", "N", CAS_OPT_INT, NULL, "worker threads [default: number of cores]"},
+    {"keygen_threads", "keygen-threads", "N", CAS_OPT_INT, NULL,
+     "threads generating the keys of uploads [default: number of cores]"},
+    {"keygen_queue", "keygen-queue", "N", CAS_OPT_INT, "64",
+     "uploads waiting for key generation (503 above)"},
     {"log_level", "log-level", "LEVEL", CAS_OPT_STR, "info", "error, warn, info or debug"},
     {"pccs_url", "pccs-url", "URL", CAS_OPT_STR, NULL,
      "PCCS (v4 API) for collateral of hardware evidence"},
@@ -138,6 +143,13 @@ validate(const struct cas_config *cfg, struct cas_err *err)
         return cas_err_set(err, CAS_E_INVALID, "body_min_rate must be between 1 and 1073741824");
     if (cas_config_get(cfg, "threads") != NULL && (threads < 1 || threads > 256))
         return cas_err_set(err, CAS_E_INVALID, "threads must be between 1 and 256");
+    if (cas_config_get(cfg, "keygen_threads") != NULL &&
+        (cas_config_get_int(cfg, "keygen_threads") < 1 ||
+         cas_config_get_int(cfg, "keygen_threads") > 256))
+        return cas_err_set(err, CAS_E_INVALID, "keygen_threads must be between 1 and 256");
+    if (cas_config_get_int(cfg, "keygen_queue") < 1 ||
+        cas_config_get_int(cfg, "keygen_queue") > 100000)
+        return cas_err_set(err, CAS_E_INVALID, "keygen_queue must be between 1 and 100000");
     for (size_t i = 0; i < sizeof(quota_keys) / sizeof(quota_keys[0]); i++) {
         if (cas_config_get_int(cfg, quota_keys[i]) < 0)
             return cas_err_set(err, CAS_E_INVALID, "%s must be 0 (no limit) or more",
@@ -490,6 +502,12 @@ main(int argc, char **argv)
             .body_min_rate = (unsigned)cas_config_get_int(&cfg, "body_min_rate"),
             .app = &d,
         };
+        if (casd_keygen_new((unsigned)cas_config_get_int(&cfg, "keygen_threads"),
+                            (size_t)cas_config_get_int(&cfg, "keygen_queue"), &d.keygen,
+                            &err) != CAS_OK) {
+            status = fail("cannot start the key generation threads", &err);
+            goto out;
+        }
         if (cas_http_server_new(&hc, listeners, 2, &srv, &err) != CAS_OK ||
             make_tls(&d, srv, &err) != CAS_OK) {
             status = fail("cannot start the HTTPS listeners", &err);
@@ -539,6 +557,8 @@ main(int argc, char **argv)
     casd_member_unregister(d.store, instance_id);
     status = 0;
 out:
+    cas_http_server_stop(srv, 0); /* no handler submits to the pool any more, */
+    casd_keygen_free(d.keygen);   /* whose last continuations run in the free below */
     cas_http_server_free(srv);
     cas_session_cache_free(d.policies);
     cas_dcap_collateral_cache_free(d.collateral);

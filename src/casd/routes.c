@@ -9,6 +9,7 @@
 #include "cas/version.h"
 #include "casd.h"
 #include "join.h"
+#include "keygen.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -146,6 +147,7 @@ metrics(struct cas_http_req *req)
                      "# TYPE cas_sessions gauge\ncas_sessions %lld\n",
                      (long long)sessions);
     casd_quota_metrics(&d->quota, &b);
+    casd_keygen_metrics(d->keygen, &b);
     cas_http_reply(req, 200, "text/plain; version=0.0.4", b.buf, b.len);
     cas_buf_release(&b);
 }
