@@ -104,21 +104,22 @@ cas_file_read_secret(const char *path, size_t max, struct cas_secret **out, stru
 }
 
 cas_rc
-cas_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                      struct cas_err *err)
+cas_file_write_atomic_at(int dir, const char *name, const char *shown, const void *data, size_t len,
+                         mode_t mode, struct cas_err *err)
 {
     char tmp[4096];
     const uint8_t *p = data;
     size_t off = 0;
     int fd, n;
 
-    n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof(tmp))
-        return cas_err_set(err, CAS_E_INVALID, "path '%.200s' is too long", path);
-    (void)unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        return cas_err_set(err, CAS_E_INVALID, "path '%.200s' is too long", shown);
+    (void)unlinkat(dir, tmp, 0);
+    fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
-        return cas_err_set(err, CAS_E_IO, "cannot create '%s': %s", tmp, strerror(errno));
+        return cas_err_set(err, CAS_E_IO, "cannot create a file beside '%s': %s", shown,
+                           strerror(errno));
     if (fchmod(fd, mode) != 0) /* the umask must not widen or narrow the mode asked for */
         goto fail;
     while (off < len) {
@@ -136,15 +137,22 @@ cas_file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
         goto fail;
     }
     fd = -1;
-    if (rename(tmp, path) != 0)
+    if (renameat(dir, tmp, dir, name) != 0) /* replaces a link itself, never its target */
         goto fail;
     return CAS_OK;
 fail:
     n = errno;
     if (fd >= 0)
         close(fd);
-    (void)unlink(tmp);
-    return cas_err_set(err, CAS_E_IO, "cannot write '%s': %s", path, strerror(n));
+    (void)unlinkat(dir, tmp, 0);
+    return cas_err_set(err, CAS_E_IO, "cannot write '%s': %s", shown, strerror(n));
+}
+
+cas_rc
+cas_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                      struct cas_err *err)
+{
+    return cas_file_write_atomic_at(AT_FDCWD, path, path, data, len, mode, err);
 }
 
 cas_rc

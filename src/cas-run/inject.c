@@ -23,6 +23,7 @@
 
 #include "run.h"
 #include "util/alloc.h"
+#include "util/file.h"
 #include "util/secret.h"
 
 /* root ‖ path. */
@@ -118,45 +119,6 @@ open_dir(const char *root, const char *dir, size_t len, bool create, int *out, s
     return CAS_OK;
 }
 
-/* Replaces dir/name (shown as path) atomically: a new file with exactly mode, renamed over it. */
-static cas_rc
-write_at(int dir, const char *name, const char *path, const uint8_t *p, size_t len, mode_t mode,
-         struct cas_err *err)
-{
-    char tmp[64];
-    size_t off = 0;
-    int fd, e;
-
-    (void)snprintf(tmp, sizeof(tmp), ".cas-run.%ld.tmp", (long)getpid());
-    (void)unlinkat(dir, tmp, 0);
-    if ((fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0)
-        return cas_err_set(err, CAS_E_IO, "cannot create a file beside '%s': %s", path,
-                           strerror(errno));
-    if (fchmod(fd, mode) != 0) /* the umask must not widen or narrow the mode asked for */
-        goto fail;
-    while (off < len) {
-        ssize_t w = write(fd, p + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto fail;
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0)
-        goto fail;
-    e = close(fd);
-    fd = -1;
-    if (e != 0 || renameat(dir, tmp, dir, name) != 0) /* replaces a link itself, never its target */
-        goto fail;
-    return CAS_OK;
-fail:
-    e = errno;
-    if (fd >= 0)
-        close(fd);
-    (void)unlinkat(dir, tmp, 0);
-    return cas_err_set(err, CAS_E_IO, "cannot write '%s': %s", path, strerror(e));
-}
-
 static cas_rc
 write_one(const char *root, const struct cas_run_file *f, struct cas_err *err)
 {
@@ -167,7 +129,8 @@ write_one(const char *root, const struct cas_run_file *f, struct cas_err *err)
 
     if ((rc = open_dir(root, f->path, plen, true, &dir, err)) != CAS_OK)
         return rc;
-    rc = write_at(dir, f->path + plen + 1, f->path, bytes, len, (mode_t)f->mode, err);
+    rc = cas_file_write_atomic_at(dir, f->path + plen + 1, f->path, bytes, len, (mode_t)f->mode,
+                                  err);
     close(dir);
     return rc;
 }
