@@ -467,11 +467,13 @@ upload_release(struct upload *u)
 static void
 guess_first(const struct cas_http_req *req, char *out, size_t cap)
 {
-    const char *b = (const char *)req->body, *end = b + req->body_len, *line = b;
+    const char *line = req->body != NULL ? (const char *)req->body : "";
+    const char *end = line + (req->body != NULL ? req->body_len : 0);
     bool update = false;
     char name[256] = "";
 
-    while (b != NULL && line < end) {
+    /* Within the body's bytes only, line by line: no terminator is assumed. */
+    while (line < end) {
         const char *nl = memchr(line, '\n', (size_t)(end - line));
         size_t l = nl != NULL ? (size_t)(nl - line) : (size_t)(end - line);
         if (l > 5 && strncmp(line, "name:", 5) == 0 && name[0] == '\0') {
@@ -486,7 +488,7 @@ guess_first(const struct cas_http_req *req, char *out, size_t cap)
                 (void)snprintf(name, sizeof(name), "%.*s", (int)(e - s), line + s);
         }
         if (l > 13 && strncmp(line, "predecessor:", 12) == 0 &&
-            memchr(line + 12, '~', l - 12) == NULL && strstr(line, "null") == NULL)
+            memchr(line + 12, '~', l - 12) == NULL && memmem(line + 12, l - 12, "null", 4) == NULL)
             update = true;
         line = nl != NULL ? nl + 1 : end;
     }
