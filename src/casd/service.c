@@ -180,12 +180,23 @@ mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The table key of a peer address: SHA-256 of its text. False when the address is unknown. */
+/* The table key of a peer address guessing the token of one session: SHA-256 of both, so an
+ * address that guesses at one session's token does not lock out the other sessions' services
+ * behind the same address (one host, a NAT). False when the address is unknown. */
 static bool
-addr_key(const struct cas_http_req *req, uint8_t key[32])
+addr_key(const struct cas_http_req *req, const char *session, uint8_t key[32])
 {
-    return req->peer_addr[0] != '\0' &&
-           EVP_Digest(req->peer_addr, strlen(req->peer_addr), key, NULL, EVP_sha256(), NULL) == 1;
+    EVP_MD_CTX *md;
+    bool ok;
+
+    if (req->peer_addr[0] == '\0' || (md = EVP_MD_CTX_new()) == NULL)
+        return false;
+    ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+         EVP_DigestUpdate(md, req->peer_addr, strlen(req->peer_addr) + 1) == 1 &&
+         EVP_DigestUpdate(md, session, strlen(session)) == 1 &&
+         EVP_DigestFinal_ex(md, key, NULL) == 1;
+    EVP_MD_CTX_free(md);
+    return ok;
 }
 
 struct backoff {
@@ -195,13 +206,13 @@ struct backoff {
 };
 
 static struct backoff
-backoff_of(struct casd *d, const struct cas_http_req *req, int64_t now)
+backoff_of(struct casd *d, const struct cas_http_req *req, const char *session, int64_t now)
 {
     struct cas_ratelimit_verdict k = cas_ratelimit_check(d->token_keys, req->peer_key_hash, now);
     struct cas_ratelimit_verdict a = {0, 0};
     uint8_t ak[32];
 
-    if (addr_key(req, ak))
+    if (addr_key(req, session, ak))
         a = cas_ratelimit_check(d->token_addrs, ak, now);
     if (a.wait_ms > k.wait_ms)
         return (struct backoff){.wait_ms = a.wait_ms, .reported = a.reported, .by_addr = true};
@@ -210,8 +221,8 @@ backoff_of(struct casd *d, const struct cas_http_req *req, int64_t now)
 
 /* After the decision: a wrong token counts against key and address, a right one clears the key. */
 static void
-count_token(struct casd *d, const struct cas_http_req *req, const struct cas_policy *p,
-            const struct cas_attest_decision *dec, int64_t now)
+count_token(struct casd *d, const struct cas_http_req *req, const char *session,
+            const struct cas_policy *p, const struct cas_attest_decision *dec, int64_t now)
 {
     uint8_t ak[32];
 
@@ -223,7 +234,7 @@ count_token(struct casd *d, const struct cas_http_req *req, const struct cas_pol
     }
     atomic_fetch_add(&d->token_failures, 1);
     (void)cas_ratelimit_fail(d->token_keys, req->peer_key_hash, now);
-    if (addr_key(req, ak))
+    if (addr_key(req, session, ak))
         (void)cas_ratelimit_fail(d->token_addrs, ak, now);
 }
 
@@ -837,7 +848,7 @@ casd_handle_service_attest(struct cas_http_req *req)
         goto out;
     }
     (void)snprintf(first, sizeof(first), "Attestation of service '%s' failed", a.config_id);
-    if ((bo = backoff_of(d, req, now_ms)).wait_ms > 0) {
+    if ((bo = backoff_of(d, req, a.session, now_ms)).wait_ms > 0) {
         reply_backoff(d, req, a.config_id, first, &bo);
         goto out;
     }
@@ -877,7 +888,7 @@ casd_handle_service_attest(struct cas_http_req *req)
     rc_ctx = (struct render_ctx){d, tx, a.session, p, image_of(p, svc), json_object()};
     if (cas_attest_decide(p, svc, &ev, a.token, fragment_of, &rc_ctx, &dec, &err) != CAS_OK)
         goto fail;
-    count_token(d, req, p, &dec, now_ms);
+    count_token(d, req, a.session, p, &dec, now_ms);
     if (dec.n > 0) {
         json_t *msgs = json_array();
         json_array_append_new(msgs, json_string(first));

@@ -3,7 +3,8 @@
 # guessing"): from one client key, 5 wrong tokens are answered 403, the 6th starts a backoff
 # during which casd answers 429 with Retry-After without checking the token, and the log does
 # not grow by a line per guess; the right token from another key still works; /metrics counts
-# both; wrong tokens from many keys of one address make the address back off too.
+# both; wrong tokens from many keys of one address make the address back off too, for that
+# session only.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -85,3 +86,13 @@ st=$(attest G right-t0ken)
 jq -e '.msg[1] | startswith("too many wrong service access tokens from this address")' "$T/body" >/dev/null ||
   fail "429 body for the address: $(cat "$T/body")"
 pass "wrong tokens from fresh keys make the address back off (429 for every key there)"
+
+# The address backs off for the session guessed at only: another session's service behind the
+# same address (one host, a NAT) still attests with its right token.
+sed -e 's/name: guarded/name: neighbour/' -e 's/right-t0ken/other-t0ken/' "$T/guarded.yaml" >"$T/neighbour.yaml"
+expect 0 cas session create "$T/neighbour.yaml"
+st=$(curl -sS --cacert "$T/cas_cert.crt" --connect-to cas:$Q:127.0.0.1:$Q --cert "$T/G.crt" \
+  --key "$T/G.key" -o "$T/body" -w '%{http_code}' \
+  --data-binary '{"config_id": "neighbour/job", "access_token": "other-t0ken"}' https://cas:$Q/v1/service/attest)
+[ "$st" = 200 ] || fail "a neighbouring session's service from the same address: $st $(cat "$T/body")"
+pass "the address backs off for the guessed session only: a neighbour's service still attests"
