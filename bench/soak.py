@@ -137,6 +137,9 @@ class Load:
         self.public = ["soak-probe"]  # sessions whose public value v is their own name
         self.anon = tls_context(a.chain)
         self.ident = tls_context(a.chain, a.client_pem)
+        # The RSA uploads come from an identity of their own: the small uploads keep their key
+        # at uploads_per_minute, which would otherwise starve the expensive ones.
+        self.ident_rsa = tls_context(a.chain, a.rsa_client_pem or a.client_pem)
         with open(a.attest_body) as f:
             self.evidence = json.load(f)
         self.slow_stats = {"opened": Counter(), "closed": defaultdict(list), "open": {}}
@@ -160,7 +163,8 @@ class Load:
             if rsa:
                 body += "  - {name: k, kind: private-key, key_type: RSA-3072}\n"
             t = time.monotonic()
-            status, data = request(self.ident, self.a.port, "POST", "/v1/sessions", body.encode())
+            status, data = request(self.ident_rsa if rsa else self.ident, self.a.port, "POST",
+                                   "/v1/sessions", body.encode())
             self.count("upload RSA-3072" if rsa else "upload small", status, t)
             if status in (200, 201):
                 try:
@@ -360,10 +364,13 @@ class Load:
 # --- the read-back of acknowledged uploads ----------------------------------------------------
 def verify(a, acked):
     """Returns (lost names, names that could not be checked)."""
-    ctx = tls_context(a.chain, a.client_pem)
-    conn = None
+    ctxs = {"": tls_context(a.chain, a.client_pem),
+            "soak-rsa-": tls_context(a.chain, a.rsa_client_pem or a.client_pem)}
+    conns = {}
     lost, unchecked = [], []
     for name, h in sorted(acked.items()):
+        kind = "soak-rsa-" if name.startswith("soak-rsa-") else ""
+        ctx, conn = ctxs[kind], conns.get(kind)
         for attempt in range(3):
             if conn is None or conn.sock is None:
                 conn = http.client.HTTPSConnection("127.0.0.1", a.port, context=ctx,
@@ -373,6 +380,7 @@ def verify(a, acked):
                 break
             conn = None
             time.sleep(0.5)
+        conns[kind] = conn
         if status == 200:
             if h is None or json.loads(data).get("hash") != h:
                 lost.append(name)
@@ -380,8 +388,9 @@ def verify(a, acked):
             lost.append(name)
         else:
             unchecked.append(f"{name} ({status})")
-    if conn is not None:
-        conn.close()
+    for conn in conns.values():
+        if conn is not None:
+            conn.close()
     return lost, unchecked
 
 
@@ -544,6 +553,7 @@ def main():
     p.add_argument("--pid", type=int, help="casd's pid")
     p.add_argument("--chain", required=True, help="cas-chain.pem")
     p.add_argument("--client-pem", required=True, help="certificate and key of the client")
+    p.add_argument("--rsa-client-pem", help="the RSA uploader's (default: --client-pem)")
     p.add_argument("--attest-body", help="attest.json from bench_soak")
     p.add_argument("--mrenclave", help="the MRENCLAVE in the simulated evidence")
     p.add_argument("--max-body", type=int, default=1048576)

@@ -15,7 +15,7 @@ Starts its own casd (temp dir, free 127.0.0.1 ports; binaries from $CAS_BIN_DIR,
 release build in build/release) and runs against it, for N minutes (default 5), at bounded
 concurrency:
   - session uploads: one client of small sessions (a 50 ms pause each), one of sessions
-    with an RSA-3072 key (one every 10 s); mutual TLS, a new connection each
+    with an RSA-3072 key (one every 10 s, its own client key); mutual TLS, a new connection each
   - public value reads of uploaded sessions (new TLS connection each)
   - service attestations with simulated evidence bound to the client key (new connection each)
   - service access token guessing: wrong tokens on a keep-alive connection (10 ms pause)
@@ -96,7 +96,11 @@ start_casd() {
 start_casd
 MR=$(printf '%064d' 7 | tr 0 a)
 (umask 077 && "$bin/bench_soak" "$MR" "$d")
-args=(--port "$P" --chain "$d/cas-data/cas-chain.pem" --client-pem "$d/client.pem" --out "$d")
+(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj /CN=soak-rsa -keyout "$d/rsa-client.key" -out "$d/rsa-client.crt" 2>/dev/null &&
+  cat "$d/rsa-client.crt" "$d/rsa-client.key" >"$d/rsa-client.pem")
+args=(--port "$P" --chain "$d/cas-data/cas-chain.pem" --client-pem "$d/client.pem"
+      --rsa-client-pem "$d/rsa-client.pem" --out "$d")
 echo "soak: casd $("$bin/casd" --version | cut -d' ' -f2-) on 127.0.0.1:$P/$E, $(nproc) cores," \
   "$secs s; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 rc=0
