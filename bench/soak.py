@@ -140,6 +140,9 @@ class Load:
         # The RSA uploads come from an identity of their own: the small uploads keep their key
         # at uploads_per_minute, which would otherwise starve the expensive ones.
         self.ident_rsa = tls_context(a.chain, a.rsa_client_pem or a.client_pem)
+        # The token guesser is another party: a key of its own (casd backs off per key, so
+        # sharing the attesting client's key would refuse that client's attestations too).
+        self.ident_guess = tls_context(a.chain, a.guess_client_pem or a.client_pem)
         with open(a.attest_body) as f:
             self.evidence = json.load(f)
         self.slow_stats = {"opened": Counter(), "closed": defaultdict(list), "open": {}}
@@ -208,12 +211,12 @@ class Load:
         pre, post = self.attest_body("soak-token/svc", "@TOKEN@").split(b"@TOKEN@")
         while not self.stop.is_set():
             if conn is None or conn.sock is None:
-                conn = http.client.HTTPSConnection("127.0.0.1", self.a.eport, context=self.ident,
-                                                   timeout=TIMEOUT_S)
+                conn = http.client.HTTPSConnection("127.0.0.1", self.a.eport,
+                                                   context=self.ident_guess, timeout=TIMEOUT_S)
             body = pre + secrets.token_hex(12).encode() + post
             t = time.monotonic()
-            status, _ = request(self.ident, self.a.eport, "POST", "/v1/service/attest", body, hdr,
-                                conn=conn)
+            status, _ = request(self.ident_guess, self.a.eport, "POST", "/v1/service/attest", body,
+                                hdr, conn=conn)
             self.count("token guess", status, t)
             if str(status).startswith("error"):
                 conn = None
@@ -554,6 +557,7 @@ def main():
     p.add_argument("--chain", required=True, help="cas-chain.pem")
     p.add_argument("--client-pem", required=True, help="certificate and key of the client")
     p.add_argument("--rsa-client-pem", help="the RSA uploader's (default: --client-pem)")
+    p.add_argument("--guess-client-pem", help="the token guesser's (default: --client-pem)")
     p.add_argument("--attest-body", help="attest.json from bench_soak")
     p.add_argument("--mrenclave", help="the MRENCLAVE in the simulated evidence")
     p.add_argument("--max-body", type=int, default=1048576)

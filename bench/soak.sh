@@ -18,7 +18,8 @@ concurrency:
     with an RSA-3072 key (one every 10 s, its own client key); mutual TLS, a new connection each
   - public value reads of uploaded sessions (new TLS connection each)
   - service attestations with simulated evidence bound to the client key (new connection each)
-  - service access token guessing: wrong tokens on a keep-alive connection (10 ms pause)
+  - service access token guessing: wrong tokens on a keep-alive connection (10 ms pause),
+    from a client key of its own
   - slow connections: 12 silent TCP, 12 dripping a header, 12 dripping a body (a byte every
     2 s), each reopened when casd closes it
   - bodies over max_body: declared only, streamed with Content-Length, chunked (one per 0.5 s)
@@ -96,11 +97,13 @@ start_casd() {
 start_casd
 MR=$(printf '%064d' 7 | tr 0 a)
 (umask 077 && "$bin/bench_soak" "$MR" "$d")
-(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-  -subj /CN=soak-rsa -keyout "$d/rsa-client.key" -out "$d/rsa-client.crt" 2>/dev/null &&
-  cat "$d/rsa-client.crt" "$d/rsa-client.key" >"$d/rsa-client.pem")
+for who in rsa guess; do # the RSA uploader and the token guesser: client keys of their own
+  (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=soak-$who" -keyout "$d/$who-client.key" -out "$d/$who-client.crt" 2>/dev/null &&
+    cat "$d/$who-client.crt" "$d/$who-client.key" >"$d/$who-client.pem")
+done
 args=(--port "$P" --chain "$d/cas-data/cas-chain.pem" --client-pem "$d/client.pem"
-      --rsa-client-pem "$d/rsa-client.pem" --out "$d")
+      --rsa-client-pem "$d/rsa-client.pem" --guess-client-pem "$d/guess-client.pem" --out "$d")
 echo "soak: casd $("$bin/casd" --version | cut -d' ' -f2-) on 127.0.0.1:$P/$E, $(nproc) cores," \
   "$secs s; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 rc=0
