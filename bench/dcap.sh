@@ -12,7 +12,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
-td=${CAS_TESTDATA:-$here/../../shared/testdata}/dcap
+td=${CAS_TESTDATA:-$here/../tests/data}/dcap
 secs=${BENCH_SECONDS:-3}
 qvl_dir=${DCAP_QVL_DIR:-$here/.dcap-qvl}
 

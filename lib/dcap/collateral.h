@@ -1,7 +1,7 @@
 /*
  * collateral.h - the collateral a DCAP quote is verified against, as bytes: the PCS bodies of
  * TCB info and QE identity (exact bytes: their signatures cover them), three PEM issuer chains
- * and two DER CRLs (api.md §1). Built from a folder laid out like shared/testdata/dcap/<case>/,
+ * and two DER CRLs (api.md §1). Built from a folder laid out like tests/data/dcap/<case>/,
  * from the api.md §1 JSON object, or field by field (lib/client/pccs.c); nothing here parses
  * or verifies what the bytes say (dcap_verify.c does).
  *

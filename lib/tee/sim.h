@@ -94,7 +94,7 @@ cas_rc cas_tee_sim_collateral(struct cas_tee_sim *sim, int64_t now, char **json,
 
 /*
  * Writes a quote and its collateral JSON (api.md §1 shape, from any producer) as a directory laid
- * out like shared/testdata/dcap/<case>/: quote.bin, tcb_info.json, qe_identity.json,
+ * out like tests/data/dcap/<case>/: quote.bin, tcb_info.json, qe_identity.json,
  * tcb_info_issuer_chain.pem, qe_identity_issuer_chain.pem, pck_crl_issuer_chain.pem,
  * pck_crl.der, root_ca_crl.der (mode 0644; dir made 0755 if missing).
  */

@@ -42,7 +42,7 @@ static const char help_quote_verify[] =
     "and prints the verdict: evidence type, the root that signed, TCB status, advisories,\n"
     "every measurement, the debug flag, FMSPC and platform id.\n"
     "\n"
-    "  --collateral DIR  collateral files laid out as in shared/testdata/dcap/<case>/\n"
+    "  --collateral DIR  collateral files laid out as in tests/data/dcap/<case>/\n"
     "                    (default: the folder holding QUOTE)\n"
     "  --pccs URL        fetch the collateral from a PCCS (API v4), e.g. https://pccs:8081\n"
     "  --at TIME         verify at TIME, RFC 3339 or Unix seconds (default: now)\n"

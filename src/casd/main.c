@@ -54,7 +54,7 @@ static const struct cas_opt g_opts[] = {
     {"pccs_url", "pccs-url", "URL", CAS_OPT_STR, NULL,
      "PCCS (v4 API) for collateral of hardware evidence"},
     {"collateral_dir", "collateral-dir", "DIR", CAS_OPT_STR, NULL,
-     "collateral files laid out as in shared/testdata/dcap"},
+     "collateral files laid out as in tests/data/dcap"},
     {"metrics", "metrics", "on|off", CAS_OPT_SWITCH, "on", "GET /metrics"},
     {"max_body", "max-body", "BYTES", CAS_OPT_INT, "1048576", "request body limit (413 above)"},
     {"max_session_secrets", "max-session-secrets", "N", CAS_OPT_INT, "512",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# quote_verify.sh - `cas quote verify` on real quotes of shared/testdata/dcap: verdict lines and
+# quote_verify.sh - `cas quote verify` on real quotes of tests/data/dcap: verdict lines and
 # JSON, exit 0 for authentic quotes whatever their TCB status, exit 1 naming the failed check
 # (a tampered quote, no matching TCB level, expired collateral), exit 2 for bad usage, and
 # collateral fetched from a PCCS stand-in on 127.0.0.1.

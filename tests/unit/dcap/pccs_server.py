@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """pccs_server.py - a PCCS (API v4) stand-in on 127.0.0.1 for tests: serves the collateral of
-one shared/testdata/dcap case folder at the PCCS v4 paths, issuer chains URL-encoded in the
+one tests/data/dcap case folder at the PCCS v4 paths, issuer chains URL-encoded in the
 response headers as PCCS sends them, the root CA CRL as hex (as some PCCS versions do).
 
 Usage: pccs_server.py CASE_DIR PORT_FILE   (binds a free port, writes it to PORT_FILE)

@@ -1,5 +1,5 @@
 /*
- * test_dcap_cases.c - every real quote in shared/testdata/dcap verified at its recorded time
+ * test_dcap_cases.c - every real quote in tests/data/dcap verified at its recorded time
  * gives the reference verdict of its case.json (Intel QVL); every ready-made negative case
  * fails the check its expect.json names; and the negatives NEGATIVE.md asks us to derive
  * (expiry of each item, collateral of another platform or TEE, re-serialised or tampered

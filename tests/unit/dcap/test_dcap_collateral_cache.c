@@ -1,5 +1,5 @@
 /* test_dcap_collateral_cache.c - parsed collateral kept by the SHA-256 of its JSON text, with
- * the real collateral of two shared/testdata/dcap cases. */
+ * the real collateral of two tests/data/dcap cases. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /*
  * test_dcap_quote.c - cas_dcap_quote_parse() on real quotes (every case and parse-only quote
- * of shared/testdata/dcap) and on hostile ones: cut short at every length, padded with
+ * of tests/data/dcap) and on hostile ones: cut short at every length, padded with
  * non-zero bytes, oversized, wrong version, key type, TEE type, vendor, body type,
  * certification data type, and length fields that run past the buffer.
  */

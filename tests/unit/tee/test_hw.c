@@ -1,6 +1,6 @@
 /*
  * test_hw.c - the Gramine and configfs-tsm providers against directory trees built here, which
- * carry real captured quotes from shared/testdata/dcap: the exact bytes written and read, and
+ * carry real captured quotes from tests/data/dcap: the exact bytes written and read, and
  * what a missing, short, oversized, foreign or raced answer does.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* test_provider.c - the provider interface: choosing by name, the simulator's evidence, and the
- * evidence type of real captured quotes from shared/testdata/dcap. */
+ * evidence type of real captured quotes from tests/data/dcap. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
