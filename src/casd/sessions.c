@@ -516,32 +516,17 @@ bool
 casd_export_grants(const char *exporter, const struct cas_policy_secret *theirs,
                    const char *importer, const char *importer_hash, bool *pin_ok, const char **pin)
 {
+    const struct cas_policy_ref *r = cas_policy_export_match(exporter, theirs, importer);
+
     *pin_ok = true;
     *pin = NULL;
-    if (theirs->source == CAS_POLICY_IMPORTED) /* D11: only the owner widens access */
+    if (r == NULL)
         return false;
-    for (size_t j = 0; j < theirs->export_count; j++) {
-        const struct cas_policy_ref *r = &theirs->exports[j];
-        char target[NAME_MAX_LEN + 1];
-        bool hit = false;
-        if (r->session != NULL) {
-            hit = cas_policy_resolve_ref(exporter, r->session, target, sizeof(target)) &&
-                  strcmp(target, importer) == 0;
-        } else if (r->namespace != NULL &&
-                   cas_policy_resolve_ref(exporter, r->namespace, target, sizeof(target))) {
-            size_t n = strlen(target);
-            hit = strcmp(target, importer) == 0 ||
-                  (strncmp(target, importer, n) == 0 && importer[n] == '/');
-        }
-        if (!hit)
-            continue;
-        if (r->has_hash && importer_hash != NULL && strcmp(r->session_hash, importer_hash) != 0) {
-            *pin_ok = false;
-            *pin = r->session_hash;
-        }
-        return true;
+    if (r->has_hash && importer_hash != NULL && strcmp(r->session_hash, importer_hash) != 0) {
+        *pin_ok = false;
+        *pin = r->session_hash;
     }
-    return false;
+    return true;
 }
 
 /* Checks every import of u->p (policy.md §8.3); replies 409 naming the first that fails. */
