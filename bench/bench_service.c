@@ -16,9 +16,7 @@
 #include <time.h>
 
 #include "bench_common.h"
-#include "crypto/pki.h"
-#include "tee/provider.h"
-#include "util/codec.h"
+#include "bench_evidence.h"
 
 /* The client credentials as objects, installed the way cas-run's enclave connection does
  * (lib/client/enclave.c): no PEM of the key is decoded again for every connection. */
@@ -101,39 +99,21 @@ static int
 attest(int argc, char **argv)
 {
     struct cas_err err = {0};
-    struct cas_tee_options opt;
-    struct cas_tee_provider *prov = NULL;
-    struct cas_tee_evidence ev = {0};
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
-    const struct cas_cert_spec spec = {CAS_CERT_TLS_CLIENT, "bench", NULL, 0, 0,
-                                       CAS_NOT_AFTER_NEVER};
-    uint8_t rd[64] = {0};
-    char url[256], resolve[128], *qb64, *body, phases[160] = "";
+    uint8_t mr[32];
+    char url[256], resolve[128], *body = NULL, phases[160] = "";
     struct creds creds;
     long ok, bad;
     double rate;
-    json_t *col;
 
     if (argc != 7)
         return 2;
-    cas_tee_options_init(&opt);
-    if (!cas_hex_decode_exact(argv[5], strlen(argv[5]), opt.enclave.mrenclave, 32))
+    if (!cas_hex_decode_exact(argv[5], strlen(argv[5]), mr, 32))
         return fprintf(stderr, "bad MRENCLAVE\n"), 2;
     /* One client key; the quote binds its key hash, so every connection may present it. */
-    if (cas_key_new_p256(&key, &err) != CAS_OK ||
-        cas_cert_issue(&spec, key, NULL, key, &cert, &err) != CAS_OK ||
-        cas_cert_key_hash(cert, rd, &err) != CAS_OK ||
-        cas_tee_provider_new(&opt, &prov, &err) != CAS_OK ||
-        cas_tee_provider_get_evidence(prov, rd, &ev, &err) != CAS_OK)
+    if (!bench_client_evidence(mr, argv[4], "bench", &key, &cert, &body, &err))
         return fprintf(stderr, "setup: %s\n", cas_err_get(&err, 0)), 1;
-    qb64 = malloc(cas_b64_encoded_len(ev.quote_len) + 1);
-    cas_b64_encode(ev.quote, ev.quote_len, qb64, false);
-    col = json_loadb(ev.collateral, ev.collateral_len, 0, NULL);
-    body = json_dumps(json_pack("{s:s, s:{s:s, s:s}, s:o, s:n, s:[]}", "config_id", argv[4],
-                                "evidence", "type", ev.type, "quote", qb64, "collateral", col,
-                                "access_token", "features"),
-                      JSON_COMPACT);
     creds = (struct creds){cert, key};
     {
         const char *colon = strrchr(argv[2], ':');
@@ -145,12 +125,9 @@ attest(int argc, char **argv)
         loop(url, argv[3], body, &creds, resolve, atof(argv[6]), &ok, &bad, phases, sizeof(phases));
     printf("service attestations: %.0f per second (%ld ok, %ld failed; %s)\n", rate, ok, bad,
            phases);
-    free(qb64);
     free(body);
     X509_free(cert);
     EVP_PKEY_free(key);
-    cas_tee_evidence_release(&ev);
-    cas_tee_provider_free(prov);
     return bad == 0 && ok > 0 ? 0 : 1;
 }
 
